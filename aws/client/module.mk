@@ -1,0 +1,3 @@
+# aws/client: the AWS client library (explicit source list).
+CLIENT_SRCS := \
+	aws/client/buf.c

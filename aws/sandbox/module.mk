@@ -1,0 +1,2 @@
+# aws/sandbox: the local AWS-compatible endpoint.
+SANDBOX_SRCS :=

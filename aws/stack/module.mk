@@ -1,0 +1,2 @@
+# aws/stack: the pipeline as data, deploy/destroy engine, monitor.
+STACK_SRCS :=
