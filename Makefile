@@ -89,6 +89,9 @@ $(OBJ)/%.o: %.c
 run: all
 	./cleanops
 
+bench: all
+	sh tests/bench/run.sh
+
 deps:
 	sh mk/deps.sh
 

@@ -18,3 +18,13 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq >&2 || exit 1
 $SUDO apt-get install -y -qq --no-install-recommends $missing >&2 || exit 1
+
+# Test peers (tests only; the product never needs Python): boto3, the AWS CLI and moto_server.
+if ! python3 -c 'import boto3, moto' >/dev/null 2>&1 || ! command -v aws >/dev/null 2>&1 ||
+   ! command -v moto_server >/dev/null 2>&1; then
+	echo "cleanops deps: installing test peers with pip (boto3, awscli, moto[server])" >&2
+	python3 -m pip install --quiet boto3 awscli 'moto[server]' >&2 ||
+		echo "cleanops deps: WARNING: could not install the Python test peers;" \
+		     "tests that need them will say SKIP" >&2
+fi
+exit 0

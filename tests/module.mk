@@ -1,7 +1,6 @@
 # tests: unit tests (cmocka, one binary each) and black-box integration tests.
-# A unit test tests/unit/test_NAME.c links every library; list it here.
-UNIT_TESTS := \
-	test_buf
+# Every tests/unit/test_NAME.c is a cmocka binary linked with every library.
+UNIT_TESTS := $(basename $(notdir $(wildcard tests/unit/test_*.c)))
 
 UNIT_BINS := $(addprefix $(BUILD)/tests/,$(UNIT_TESTS))
 TEST_LIBS := $(LIB_STACK) $(LIB_SANDBOX) $(LIB_LRT) $(LIB_CLIENT)

@@ -4,7 +4,14 @@
 
 #include "cli.h"
 
+extern const struct cli_cmd cmd_call;
+extern const struct cli_cmd cmd_package;
+extern const struct cli_cmd cmd_sandbox;
+
 const struct cli_cmd *const cli_cmds[] = {
+	&cmd_call,
+	&cmd_package,
+	&cmd_sandbox,
 	NULL,
 };
 

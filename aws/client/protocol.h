@@ -40,6 +40,28 @@ int aws_proto_parse(const struct aws_service *svc, const struct aws_op *op,
  * maps, booleans and integers. Returns a new reference or NULL when not well-formed. */
 json_t *aws_xml_to_json(const char *xml, size_t len, const char *hints);
 
+/* What a typing hint (struct aws_op.shapes) says about one member name. */
+enum aws_shape_kind {
+	AWS_SHAPE_NONE,
+	AWS_SHAPE_LIST,     /* "Name:list": Name.member.N, <member> items */
+	AWS_SHAPE_FLATLIST, /* "Name:flatlist": Name.N, repeated <Name> elements */
+	AWS_SHAPE_MAP,      /* "Name:map" or "Name:map(K,V)": entry.N.K / entry.N.V */
+	AWS_SHAPE_BOOL,     /* "Name:bool" */
+	AWS_SHAPE_INT,      /* "Name:int" */
+	AWS_SHAPE_STRUCT,   /* "Name:struct": an empty element reads as {} */
+	AWS_SHAPE_JSONDOC,  /* "Name:jsondoc": URL-encoded JSON text, read as JSON (IAM
+			     * policies); in input an object is sent as its JSON text */
+};
+struct aws_shape_hint {
+	enum aws_shape_kind kind;
+	char key[64];   /* map key element name ("key" unless given) */
+	char value[64]; /* map value element name ("value" unless given) */
+};
+/* Look up the hint for member name (len bytes) in hints (NULL: none). Fills *out
+ * (kind AWS_SHAPE_NONE when there is no hint) and returns out->kind. */
+enum aws_shape_kind aws_shape_hint(const char *hints, const char *name, size_t len,
+				   struct aws_shape_hint *out);
+
 /* Serialise input to the query form "Action=Op&Version=V&..." (appended to out).
  * Returns 0 or -1 with err. */
 int aws_query_serialize(const struct aws_service *svc, const struct aws_op *op, json_t *input,

@@ -30,7 +30,9 @@ struct aws_op {
 	const char *shapes;        /* typing hints by member name, anywhere in input or output:
 				    * "Name:list", "Name:map", "Name:map(Name,Value)" (map with
 				    * those key/value element names), "Name:bool", "Name:int",
-				    * "Name:flatlist" (list without .member) */
+				    * "Name:flatlist" (list without .member), "Name:jsondoc" (a reply
+				    * string of URL-encoded JSON that boto3 shows decoded: IAM
+				    * policy documents) */
 	/* pagination */
 	const char *page_in;       /* input token member ("NextToken", "Marker", "ExclusiveStartKey") */
 	const char *page_out;      /* output token member ("NextToken", "NextMarker", "LastEvaluatedKey") */

@@ -1,2 +1,18 @@
-# aws/sandbox: the local AWS-compatible endpoint.
-SANDBOX_SRCS :=
+# aws/sandbox: the local AWS-compatible endpoint (explicit list; files not written yet are skipped).
+SANDBOX_FILES := \
+	aws/sandbox/server.c \
+	aws/sandbox/router.c \
+	aws/sandbox/store.c \
+	aws/sandbox/services.c \
+	aws/sandbox/wire.c \
+	aws/sandbox/svc_sts.c \
+	aws/sandbox/svc_iam.c \
+	aws/sandbox/svc_sqs.c \
+	aws/sandbox/svc_dynamodb.c \
+	aws/sandbox/ddb_expr.c \
+	aws/sandbox/svc_streams.c \
+	aws/sandbox/svc_sns.c \
+	aws/sandbox/svc_logs.c
+SANDBOX_SRCS := $(wildcard $(SANDBOX_FILES))
+# services.c lists the rows of the svc_*.c files present when it is compiled
+$(OBJ)/aws/sandbox/services.o: $(filter aws/sandbox/svc_%.c,$(SANDBOX_SRCS))

@@ -1,2 +1,3 @@
 # aws/stack: the pipeline as data, deploy/destroy engine, monitor.
-STACK_SRCS :=
+STACK_SRCS := \
+	aws/stack/package.c
