@@ -61,6 +61,9 @@ static int call_exec(const struct cli_cmd *self, struct cli_args *a)
 			rc = 2;
 		} else {
 			fprintf(stderr, "error: %s: %s\n", err.code, err.message);
+			if (t.is_sandbox && strcmp(err.code, AWS_ERR_NETWORK) == 0)
+				fprintf(stderr, "hint: the sandbox is not running; start it with "
+						"'cleanops sandbox start'\n");
 		}
 		goto out;
 	}

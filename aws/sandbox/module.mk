@@ -12,7 +12,17 @@ SANDBOX_FILES := \
 	aws/sandbox/ddb_expr.c \
 	aws/sandbox/svc_streams.c \
 	aws/sandbox/svc_sns.c \
-	aws/sandbox/svc_logs.c
+	aws/sandbox/svc_logs.c \
+	aws/sandbox/svc_lambda.c \
+	aws/sandbox/lambda_exec.c \
+	aws/sandbox/runtime_api.c \
+	aws/sandbox/esm.c \
+	aws/sandbox/esm_sqs.c \
+	aws/sandbox/esm_streams.c \
+	aws/sandbox/svc_apigateway.c \
+	aws/sandbox/apigw_invoke.c \
+	aws/sandbox/vtl.c \
+	aws/sandbox/jsonschema.c
 SANDBOX_SRCS := $(wildcard $(SANDBOX_FILES))
 # services.c lists the rows of the svc_*.c files present when it is compiled
 $(OBJ)/aws/sandbox/services.o: $(filter aws/sandbox/svc_%.c,$(SANDBOX_SRCS))
