@@ -59,6 +59,8 @@ obj = $(patsubst %.c,$(OBJ)/%.o,$(1))
 
 .PHONY: all run test asan bench package deps clean install screenshots fuzz
 .DEFAULT_GOAL := all
+# keep test objects (they are intermediates of the test binaries)
+.SECONDARY:
 
 all: $(BUILD)/cleanops lambdas
 ifeq ($(BUILD),build)

@@ -20,6 +20,18 @@
 
 #define NOTIFY_ENV "CLEANOPS_SANDBOX_NOTIFY_FD"
 
+/* snprintf's result as 0, or -1 when the text did not fit (or failed). */
+static int fits(int len, size_t n)
+{
+	return len < 0 || (size_t)len >= n ? -1 : 0;
+}
+
+/* DIR/name into out. Returns 0, or -1 when the path does not fit. */
+static int data_file(char *out, size_t n, const char *dir, const char *name)
+{
+	return fits(snprintf(out, n, "%s/%s", dir, name), n);
+}
+
 /* The data directory: --data, else $XDG_STATE_HOME/cleanops/sandbox, else
  * ~/.local/state/cleanops/sandbox; created 0700. Returns 0 or -1 (printed). */
 static int data_dir(const struct cli_args *a, char *out, size_t n)
@@ -29,20 +41,24 @@ static int data_dir(const struct cli_args *a, char *out, size_t n)
 	const char *home = getenv("HOME");
 	char tmp[PATH_MAX];
 	size_t len;
+	int rc;
 
 	if (d && *d)
-		snprintf(out, n, "%s", d);
+		rc = snprintf(out, n, "%s", d);
 	else if (xdg && *xdg)
-		snprintf(out, n, "%s/cleanops/sandbox", xdg);
+		rc = snprintf(out, n, "%s/cleanops/sandbox", xdg);
 	else if (home && *home)
-		snprintf(out, n, "%s/.local/state/cleanops/sandbox", home);
+		rc = snprintf(out, n, "%s/.local/state/cleanops/sandbox", home);
 	else {
 		fprintf(stderr, "cleanops sandbox: no --data, XDG_STATE_HOME or HOME\n");
 		return -1;
 	}
 	len = strlen(out);
-	if (len >= sizeof(tmp))
+	/* room for the longest file name inside it ("/sandbox.port.PID.tmp") */
+	if (fits(rc, n) != 0 || len + 40 >= sizeof(tmp)) {
+		fprintf(stderr, "cleanops sandbox: the data directory path is too long\n");
 		return -1;
+	}
 	memcpy(tmp, out, len + 1);
 	for (size_t i = 1; i <= len; i++) {
 		if (tmp[i] != '/' && tmp[i] != '\0')
@@ -64,7 +80,8 @@ static int write_atomic(const char *path, const char *text)
 	FILE *f;
 	int ok;
 
-	snprintf(tmp, sizeof(tmp), "%s.%ld.tmp", path, (long)getpid());
+	if (fits(snprintf(tmp, sizeof(tmp), "%s.%ld.tmp", path, (long)getpid()), sizeof(tmp)))
+		return -1;
 	f = fopen(tmp, "w");
 	if (!f)
 		return -1;
@@ -82,11 +99,12 @@ static int write_atomic(const char *path, const char *text)
 /* Read a small decimal number from DIR/name; returns it or -1. */
 static long read_number(const char *dir, const char *name)
 {
-	char path[PATH_MAX + 64], buf[32];
+	char path[PATH_MAX], buf[32];
 	FILE *f;
 	long v = -1;
 
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if (data_file(path, sizeof(path), dir, name))
+		return -1;
 	f = fopen(path, "r");
 	if (!f)
 		return -1;
@@ -195,12 +213,12 @@ static int parse_port(const struct cli_args *a, int *port)
 
 static void remove_files(const char *dir)
 {
-	char path[PATH_MAX + 64];
+	char path[PATH_MAX];
 
-	snprintf(path, sizeof(path), "%s/sandbox.pid", dir);
-	unlink(path);
-	snprintf(path, sizeof(path), "%s/sandbox.port", dir);
-	unlink(path);
+	if (data_file(path, sizeof(path), dir, "sandbox.pid") == 0)
+		unlink(path);
+	if (data_file(path, sizeof(path), dir, "sandbox.port") == 0)
+		unlink(path);
 }
 
 /* Tell the starting parent how it went (when started in the background). */
@@ -227,7 +245,7 @@ static int run_foreground(const char *dir, int port, int strict)
 {
 	struct sbx_opts opts;
 	struct sbx *s = NULL;
-	char err[512], path[PATH_MAX + 64], text[64];
+	char err[512], path[PATH_MAX], text[64];
 	sigset_t set;
 	int sig = 0;
 
@@ -251,16 +269,18 @@ static int run_foreground(const char *dir, int port, int strict)
 		fprintf(stderr, "cleanops sandbox: %s\n", err);
 		return 1;
 	}
-	snprintf(path, sizeof(path), "%s/sandbox.port", dir);
 	snprintf(text, sizeof(text), "%d\n", sbx_port(s));
-	if (write_atomic(path, text) == 0) {
-		snprintf(path, sizeof(path), "%s/sandbox.pid", dir);
+	if (data_file(path, sizeof(path), dir, "sandbox.port") == 0 &&
+	    write_atomic(path, text) == 0) {
 		snprintf(text, sizeof(text), "%ld\n", (long)getpid());
-		if (write_atomic(path, text) != 0)
+		if (data_file(path, sizeof(path), dir, "sandbox.pid") != 0 ||
+		    write_atomic(path, text) != 0)
 			path[0] = '\0';
+	} else {
+		path[0] = '\0';
 	}
 	if (!path[0] || access(path, F_OK) != 0) {
-		sbx_log(s, "ERROR", "cannot write %s", path);
+		sbx_log(s, "ERROR", "cannot write the pid and port files in %s", dir);
 		notify("error cannot write the pid and port files\n");
 		sbx_stop(s);
 		return 1;
@@ -282,18 +302,21 @@ static int run_foreground(const char *dir, int port, int strict)
 /* Start a detached foreground sandbox and wait until it answers. */
 static int start_background(const char *dir, int port, int strict)
 {
-	char portarg[16], logpath[PATH_MAX + 64], fdtext[16], msg[600];
+	char portarg[16], logpath[PATH_MAX], fdtext[16], msg[600];
 	int pfd[2];
 	pid_t child;
 	size_t got = 0;
 	long long deadline;
 
+	snprintf(portarg, sizeof(portarg), "%d", port);
+	if (data_file(logpath, sizeof(logpath), dir, "sandbox.log") != 0) {
+		fprintf(stderr, "cleanops sandbox: the data directory path is too long\n");
+		return 1;
+	}
 	if (pipe2(pfd, O_CLOEXEC) != 0) {
 		fprintf(stderr, "cleanops sandbox: pipe: %s\n", strerror(errno));
 		return 1;
 	}
-	snprintf(portarg, sizeof(portarg), "%d", port);
-	snprintf(logpath, sizeof(logpath), "%s/sandbox.log", dir);
 	child = fork();
 	if (child < 0) {
 		fprintf(stderr, "cleanops sandbox: fork: %s\n", strerror(errno));
@@ -420,7 +443,7 @@ static int sandbox_stop(const char *dir)
 		fprintf(stderr, "cleanops sandbox: cannot signal pid %ld: %s\n", pid, strerror(errno));
 		return 1;
 	}
-	/* shutdown waits for in-flight requests (a long poll lasts at most 20 s) */
+	/* shutdown wakes long polls first, then waits for the requests still in flight */
 	for (int i = 0; i < 600 && pid_alive(pid); i++) {
 		struct timespec ts = { 0, 50 * 1000 * 1000 };
 

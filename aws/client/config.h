@@ -28,10 +28,11 @@ struct aws_config {
 };
 
 /* Resolve for profile (NULL: AWS_PROFILE, else "default") and region override (NULL:
- * AWS_REGION, AWS_DEFAULT_REGION, the profile). Credentials: environment, then the shared
- * credentials file, then the config file, then credential_process. Missing files are
- * fine; a corrupt file, or a named profile that exists nowhere, is ConfigError naming
- * the file and line. Returns 0 or -1 with err. */
+ * AWS_REGION, AWS_DEFAULT_REGION, the profile). Credentials in botocore's order: the
+ * environment (unless profile was passed explicitly), then the shared credentials
+ * file, then the profile's credential_process, then static keys in the config file.
+ * Missing files are fine; a corrupt file, or a named profile that exists nowhere, is
+ * ConfigError naming the file and line. Returns 0 or -1 with err. */
 int aws_config_load(const char *profile, const char *region, struct aws_config *out,
 		    struct aws_error *err);
 /* Free every string of a config. */

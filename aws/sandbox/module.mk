@@ -24,5 +24,3 @@ SANDBOX_FILES := \
 	aws/sandbox/vtl.c \
 	aws/sandbox/jsonschema.c
 SANDBOX_SRCS := $(wildcard $(SANDBOX_FILES))
-# services.c lists the rows of the svc_*.c files present when it is compiled
-$(OBJ)/aws/sandbox/services.o: $(filter aws/sandbox/svc_%.c,$(SANDBOX_SRCS))

@@ -396,6 +396,9 @@ void sbx_route(struct sbx *s, struct sbx_http *h)
 	const char *target = sbx_conn_header(h->conn, "X-Amz-Target");
 	const char *ctype = sbx_conn_header(h->conn, "Content-Type");
 	json_t *in = NULL;
+	const char *user_req = strncmp(h->path, "/restapis/", 10) == 0 ?
+		strstr(h->path, "/_user_request_") : NULL;
+	int invoke = user_req && (user_req[15] == '\0' || user_req[15] == '/');
 
 	memset(&rt, 0, sizeof(rt));
 	sbx_uuid(h->request_id);
@@ -415,7 +418,10 @@ void sbx_route(struct sbx *s, struct sbx_http *h)
 	r.service = "";
 	r.op = "";
 
-	if (target) {
+	if (invoke) {
+		/* API Gateway invocations: unsigned, any body and headers (apigw_invoke.c) */
+		rt.proto = P_REST;
+	} else if (target) {
 		rt.proto = P_JSON;
 		rt.json_ct = ctype && strstr(ctype, "json-1.1") ? "application/x-amz-json-1.1" :
 			"application/x-amz-json-1.0";
@@ -454,11 +460,14 @@ void sbx_route(struct sbx *s, struct sbx_http *h)
 		snprintf(rt.service, sizeof(rt.service), "%s", rt.scope_service);
 	}
 
-	if (s->strict_auth && verify_signature(s, h, &rt) != 0)
+	if (s->strict_auth && !invoke && verify_signature(s, h, &rt) != 0)
 		return;
 
 	if (rt.proto == P_REST) {
 		r.service = rt.service;
+		if (!h->headers)
+			h->headers = json_object();
+		r.resp_headers = h->headers;
 		for (int i = 0; sbx_services[i]; i++) {
 			const struct sbx_service *svc = sbx_services[i];
 			const char *ct = "application/json";

@@ -27,7 +27,8 @@ struct sbx;
 /* Start: open the store, create every service's schema, run init hooks, listen on
  * 127.0.0.1:port. Returns 0 and *out, or -1 with a message in errbuf. */
 int sbx_start(const struct sbx_opts *opts, struct sbx **out, char *errbuf, size_t errlen);
-/* Stop listening, stop every background thread (shutdown hooks), close the store. */
+/* Wake every long poll (quiesce hooks), stop listening and join the HTTP threads, stop
+ * every background thread (shutdown hooks), close the store. */
 void sbx_stop(struct sbx *s);
 /* The port it listens on. */
 int sbx_port(const struct sbx *s);
@@ -70,6 +71,9 @@ struct sbx_req {
 	int err_status;
 	char err_code[96];
 	char err_message[512];
+	/* rest-json route hooks: extra response headers to send (name -> JSON string), or
+	 * NULL for other protocols; owned by the router */
+	json_t *resp_headers;
 };
 
 /* A handler's error: sets status, code and message on r. Returns -1. */
@@ -99,6 +103,10 @@ struct sbx_service {
 	 * body written), 1 when the path is not theirs. NULL for other protocols. */
 	int (*route)(struct sbx_req *r, int *status, struct aws_buf *body,
 		     const char **content_type);
+	/* sbx_stop, before the HTTP server joins its threads: end every wait a handler may be
+	 * in (long polls) and make new ones return at once. Handlers still run, so free
+	 * nothing here (that is shutdown's job, after the join). NULL if none. */
+	void (*quiesce)(struct sbx *s);
 };
 
 /* Every sandbox service, NULL-terminated (services.c). */

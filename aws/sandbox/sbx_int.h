@@ -11,6 +11,9 @@
 
 #define SBX_MAX_STATES 32
 #define SBX_MAX_BODY ((size_t)16 * 1024 * 1024)
+/* Lambda's function APIs take a 50 MB zip inline (base64): AWS caps those requests at
+ * 69905067 bytes */
+#define SBX_MAX_BODY_LAMBDA ((size_t)69905067)
 
 struct sbx {
 	char *data_dir;
@@ -46,6 +49,7 @@ struct sbx_http {
 	char request_id[37];
 	char query_error[160];  /* x-amzn-query-error value, "" when none */
 	char error_type[96];    /* x-amzn-ErrorType value (rest-json), "" when none */
+	json_t *headers;        /* extra response headers (name -> string) or NULL; owned here */
 };
 
 /* Route and answer one request (fills the out members). Never fails: errors become

@@ -255,6 +255,13 @@ int sbx_conn_headers(void *conn, const char **names, const char **values, int ma
 	return l.n;
 }
 
+/* The body cap for a request target: Lambda's function APIs take zips inline. */
+static size_t body_cap(const char *uri)
+{
+	return uri && strncmp(uri, "/2015-03-31/functions", 21) == 0 ? SBX_MAX_BODY_LAMBDA
+								     : SBX_MAX_BODY;
+}
+
 /* Start of a request: keep the raw URI (path and query, still percent-encoded). */
 static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 {
@@ -263,7 +270,7 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 	if (!ctx)
 		return NULL;
 	ctx->uri = strdup(uri ? uri : "/");
-	aws_buf_init(&ctx->body, SBX_MAX_BODY);
+	aws_buf_init(&ctx->body, body_cap(ctx->uri));
 	return ctx;
 }
 
@@ -301,18 +308,26 @@ static enum MHD_Result respond(struct MHD_Connection *conn, int status, char *bo
 			MHD_add_response_header(resp, "x-amzn-query-error", h->query_error);
 		if (h->error_type[0])
 			MHD_add_response_header(resp, "x-amzn-ErrorType", h->error_type);
+		if (h->headers) {
+			const char *k;
+			json_t *v;
+
+			json_object_foreach(h->headers, k, v)
+				if (json_is_string(v))
+					MHD_add_response_header(resp, k, json_string_value(v));
+		}
 	}
 	ret = MHD_queue_response(conn, (unsigned int)status, resp);
 	MHD_destroy_response(resp);
 	return ret;
 }
 
-static enum MHD_Result respond_too_big(struct MHD_Connection *conn)
+static enum MHD_Result respond_too_big(struct MHD_Connection *conn, size_t cap)
 {
 	char msg[160];
 	int n = snprintf(msg, sizeof(msg),
 			 "{\"__type\":\"RequestEntityTooLargeException\",\"message\":"
-			 "\"Request body is larger than %zu bytes\"}", SBX_MAX_BODY);
+			 "\"Request body is larger than %zu bytes\"}", cap);
 	char *body = strdup(msg);
 	struct sbx_http h;
 
@@ -343,10 +358,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 			char *end;
 			unsigned long long n = strtoull(cl, &end, 10);
 
-			if (end != cl && n > SBX_MAX_BODY) {
+			if (end != cl && n > body_cap(ctx->uri)) {
 				sbx_log(s, "WARN", "%s %s: body of %llu bytes refused (413)",
 					method, url, n);
-				return respond_too_big(conn);
+				return respond_too_big(conn, body_cap(ctx->uri));
 			}
 		}
 		return MHD_YES;
@@ -360,7 +375,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	}
 	if (ctx->too_big) {
 		sbx_log(s, "WARN", "%s %s: body over the cap refused (413)", method, url);
-		return respond_too_big(conn);
+		return respond_too_big(conn, body_cap(ctx->uri));
 	}
 
 	memset(&h, 0, sizeof(h));
@@ -381,6 +396,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 
 		ret = respond(conn, h.status, body, body ? len : 0, h.content_type, &h);
 	}
+	json_decref(h.headers);
 	aws_buf_cleanup(&h.out);
 	return ret;
 }
@@ -620,6 +636,11 @@ void sbx_stop(struct sbx *s)
 	if (!s)
 		return;
 	sbx_log(s, "INFO", "stopping");
+	/* long polls would hold MHD_stop_daemon's join for up to 20 s: end them first; the
+	 * state they use stays until the shutdown hooks run after the join */
+	for (int i = s->ninit - 1; i >= 0; i--)
+		if (sbx_services[i]->quiesce)
+			sbx_services[i]->quiesce(s);
 	if (s->mhd) {
 		MHD_stop_daemon(s->mhd); /* closes the listening socket, joins every thread */
 		s->mhd = NULL;

@@ -47,4 +47,10 @@ int sbx_streams_read(struct sbx *s, const char *stream_arn, const char *after_se
  * starts at LATEST. Returns 0, -1 or SBX_STREAMS_NOT_FOUND. */
 int sbx_streams_latest(struct sbx *s, const char *stream_arn, char seq[SBX_SEQ_LEN]);
 
+/* Wait up to timeout_ms for records appended to any stream after *seen (a counter the
+ * caller keeps; start it at 0: the first call then returns at once). Updates *seen.
+ * Takes the store lock itself; returns at once when the Streams service is not running.
+ * For pollers that would otherwise sleep a fixed interval. (Added for the ESM poller.) */
+void sbx_streams_wait(struct sbx *s, unsigned long long *seen, long timeout_ms);
+
 #endif

@@ -173,6 +173,21 @@ static int sqs_init(struct sbx *s)
 	return st ? 0 : -1;
 }
 
+/* Runs before the HTTP server joins its threads (sbx_stop): every long poll returns now
+ * and new ones do not wait. The state stays for the handlers still running. */
+static void sqs_quiesce(struct sbx *s)
+{
+	struct sqs_state *st;
+
+	sbx_db_lock(s);
+	st = sbx_get_state(s, "sqs");
+	if (st) {
+		st->stopping = 1;
+		pthread_cond_broadcast(&st->cond);
+	}
+	sbx_db_unlock(s);
+}
+
 /* Runs after the HTTP server has joined its threads (sbx_stop), so no handler waits. */
 static void sqs_shutdown(struct sbx *s)
 {
@@ -333,17 +348,6 @@ static int queue_from_req(struct sbx_req *r, sqlite3 *db, json_t *in, struct que
 	int rc;
 
 	memset(q, 0, sizeof(*q));
-	if (!url) {
-		/* the query-protocol form decoder may file a lone QueueUrl under the response
-		 * list's name (QueueUrls, from the flattened QueueUrl.N) */
-		json_t *alt = json_object_get(in, "QueueUrls");
-
-		if (!alt)
-			alt = json_object_get(in, "queueUrls");
-		if (json_is_array(alt) && json_array_size(alt) == 1)
-			alt = json_array_get(alt, 0);
-		url = json_string_value(alt);
-	}
 	if (!url || !*url)
 		return sbx_error(r, 400, "MissingParameter",
 				 "The request must contain the parameter QueueUrl.");
@@ -2150,5 +2154,6 @@ const struct sbx_service sbx_svc_sqs = {
 	.nops = sizeof(sqs_ops) / sizeof(sqs_ops[0]),
 	.init = sqs_init,
 	.shutdown = sqs_shutdown,
+	.quiesce = sqs_quiesce,
 	.route = NULL,
 };

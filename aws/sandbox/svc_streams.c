@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "aws/sandbox/ddb_expr.h"
 #include "aws/sandbox/sbx_int.h"
@@ -17,6 +18,8 @@
 struct streams_state {
 	pthread_mutex_t mu;
 	long long last_trim_ms;
+	pthread_cond_t appended;          /* on the store mutex: broadcast by each append */
+	unsigned long long generation;    /* appends so far (store lock held) */
 };
 
 /* A stream row. */
@@ -255,6 +258,15 @@ int sbx_streams_append(struct sbx *s, sqlite3 *db, long long stream_id, const ch
 		       "iis", stream_id, now, text) != 1)
 		goto done;
 	trim(s, db);
+	{
+		/* wake pollers (they run once the writer's transaction ends and unlocks) */
+		struct streams_state *ss = sbx_get_state(s, "dynamodbstreams");
+
+		if (ss) {
+			ss->generation++;
+			pthread_cond_broadcast(&ss->appended);
+		}
+	}
 	rc = 0;
 done:
 	free(text);
@@ -730,12 +742,39 @@ done:
 	return rc;
 }
 
+void sbx_streams_wait(struct sbx *s, unsigned long long *seen, long timeout_ms)
+{
+	struct streams_state *ss;
+	struct timespec ts;
+
+	sbx_db_lock(s);
+	ss = sbx_get_state(s, "dynamodbstreams");
+	if (ss && ss->generation == *seen && timeout_ms > 0) {
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		ts.tv_sec += timeout_ms / 1000;
+		ts.tv_nsec += (timeout_ms % 1000) * 1000000L;
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&ss->appended, sbx_db_mutex(s), &ts);
+	}
+	if (ss)
+		*seen = ss->generation;
+	sbx_db_unlock(s);
+}
+
 static int streams_init(struct sbx *s)
 {
 	struct streams_state *ss = calloc(1, sizeof(*ss));
+	pthread_condattr_t ca;
 	if (!ss)
 		return -1;
 	pthread_mutex_init(&ss->mu, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&ss->appended, &ca);
+	pthread_condattr_destroy(&ca);
 	sbx_set_state(s, "dynamodbstreams", ss);
 	return 0;
 }
@@ -745,7 +784,10 @@ static void streams_shutdown(struct sbx *s)
 	struct streams_state *ss = sbx_get_state(s, "dynamodbstreams");
 	if (!ss)
 		return;
+	sbx_db_lock(s); /* no waiter may be between its check and its wait */
 	sbx_set_state(s, "dynamodbstreams", NULL);
+	sbx_db_unlock(s);
+	pthread_cond_destroy(&ss->appended);
 	pthread_mutex_destroy(&ss->mu);
 	free(ss);
 }

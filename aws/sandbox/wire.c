@@ -16,34 +16,41 @@ struct hint {
 	char elem[64];  /* SQS: the wire element name when it differs from the member */
 };
 
-/* SQS's query protocol flattens lists and maps under singular names. */
+/* SQS's query protocol flattens lists and maps under singular names. A row applies to
+ * requests (form to JSON), to replies (JSON to XML) or to both: the reply-only rows must
+ * never rename a request member (a request's QueueUrl is a plain member, not ListQueues'
+ * flattened QueueUrls). */
+enum { DIR_IN = 1, DIR_OUT = 2, DIR_BOTH = 3 };
+
 struct sqs_name {
 	const char *member;
 	const char *wire;  /* "" for the batch entries, named after the operation */
 	enum hint_kind kind;
 	const char *key, *value;
+	unsigned dir;
 };
 
 static const struct sqs_name sqs_names[] = {
-	{ "Attributes", "Attribute", H_FLATMAP, "Name", "Value" },
-	{ "MessageAttributes", "MessageAttribute", H_FLATMAP, "Name", "Value" },
-	{ "MessageSystemAttributes", "MessageSystemAttribute", H_FLATMAP, "Name", "Value" },
-	{ "Tags", "Tag", H_FLATMAP, "Key", "Value" },
-	{ "AttributeNames", "AttributeName", H_FLATLIST, NULL, NULL },
-	{ "MessageAttributeNames", "MessageAttributeName", H_FLATLIST, NULL, NULL },
-	{ "MessageSystemAttributeNames", "MessageSystemAttributeName", H_FLATLIST, NULL, NULL },
-	{ "TagKeys", "TagKey", H_FLATLIST, NULL, NULL },
-	{ "QueueUrls", "QueueUrl", H_FLATLIST, NULL, NULL },
-	{ "queueUrls", "QueueUrl", H_FLATLIST, NULL, NULL },
-	{ "Messages", "Message", H_FLATLIST, NULL, NULL },
-	{ "Failed", "BatchResultErrorEntry", H_FLATLIST, NULL, NULL },
-	{ "Successful", "", H_FLATLIST, NULL, NULL },
-	{ "Entries", "", H_FLATLIST, NULL, NULL },
-	{ "DelaySeconds", NULL, H_INT, NULL, NULL },
-	{ "MaxNumberOfMessages", NULL, H_INT, NULL, NULL },
-	{ "VisibilityTimeout", NULL, H_INT, NULL, NULL },
-	{ "WaitTimeSeconds", NULL, H_INT, NULL, NULL },
-	{ "MaxResults", NULL, H_INT, NULL, NULL },
+	{ "Attributes", "Attribute", H_FLATMAP, "Name", "Value", DIR_BOTH },
+	{ "MessageAttributes", "MessageAttribute", H_FLATMAP, "Name", "Value", DIR_BOTH },
+	{ "MessageSystemAttributes", "MessageSystemAttribute", H_FLATMAP, "Name", "Value", DIR_BOTH },
+	{ "Tags", "Tag", H_FLATMAP, "Key", "Value", DIR_BOTH },
+	{ "AttributeNames", "AttributeName", H_FLATLIST, NULL, NULL, DIR_IN },
+	{ "MessageAttributeNames", "MessageAttributeName", H_FLATLIST, NULL, NULL, DIR_IN },
+	{ "MessageSystemAttributeNames", "MessageSystemAttributeName", H_FLATLIST, NULL, NULL,
+	  DIR_IN },
+	{ "TagKeys", "TagKey", H_FLATLIST, NULL, NULL, DIR_IN },
+	{ "Entries", "", H_FLATLIST, NULL, NULL, DIR_IN },
+	{ "QueueUrls", "QueueUrl", H_FLATLIST, NULL, NULL, DIR_OUT },
+	{ "queueUrls", "QueueUrl", H_FLATLIST, NULL, NULL, DIR_OUT },
+	{ "Messages", "Message", H_FLATLIST, NULL, NULL, DIR_OUT },
+	{ "Failed", "BatchResultErrorEntry", H_FLATLIST, NULL, NULL, DIR_OUT },
+	{ "Successful", "", H_FLATLIST, NULL, NULL, DIR_OUT },
+	{ "DelaySeconds", NULL, H_INT, NULL, NULL, DIR_IN },
+	{ "MaxNumberOfMessages", NULL, H_INT, NULL, NULL, DIR_IN },
+	{ "VisibilityTimeout", NULL, H_INT, NULL, NULL, DIR_IN },
+	{ "WaitTimeSeconds", NULL, H_INT, NULL, NULL, DIR_IN },
+	{ "MaxResults", NULL, H_INT, NULL, NULL, DIR_IN },
 };
 
 /* Find member name in a hint list ("A:list,B:map(K,V),C:bool"). */
@@ -96,15 +103,16 @@ static void hint_lookup(const char *hints, const char *name, struct hint *h)
 	}
 }
 
-/* The hint of a member: SQS's legacy names first, then the operation's hints. */
+/* The hint of a member in direction dir (DIR_IN or DIR_OUT): SQS's legacy names first,
+ * then the operation's hints. */
 static void member_hint(const char *service, const char *hints, const char *name,
-			const char *op, struct hint *h)
+			const char *op, unsigned dir, struct hint *h)
 {
 	if (service && strcmp(service, "sqs") == 0) {
 		for (size_t i = 0; i < sizeof(sqs_names) / sizeof(sqs_names[0]); i++) {
 			const struct sqs_name *n = &sqs_names[i];
 
-			if (strcmp(n->member, name) != 0)
+			if (!(n->dir & dir) || strcmp(n->member, name) != 0)
 				continue;
 			memset(h, 0, sizeof(*h));
 			h->kind = n->kind;
@@ -124,14 +132,17 @@ static void member_hint(const char *service, const char *hints, const char *name
 	hint_lookup(hints, name, h);
 }
 
-/* SQS: the member name for a flattened wire name ("Attribute" -> "Attributes"). */
+/* SQS: the request member name for a flattened wire name ("Attribute" -> "Attributes"). */
 static const char *sqs_member_for(const char *wire)
 {
 	size_t n = strlen(wire);
 
-	for (size_t i = 0; i < sizeof(sqs_names) / sizeof(sqs_names[0]); i++)
-		if (sqs_names[i].wire && *sqs_names[i].wire && strcmp(sqs_names[i].wire, wire) == 0)
-			return sqs_names[i].member;
+	for (size_t i = 0; i < sizeof(sqs_names) / sizeof(sqs_names[0]); i++) {
+		const struct sqs_name *r = &sqs_names[i];
+
+		if ((r->dir & DIR_IN) && r->wire && *r->wire && strcmp(r->wire, wire) == 0)
+			return r->member;
+	}
 	if (n > 12 && strcmp(wire + n - 12, "RequestEntry") == 0)
 		return "Entries";
 	return NULL;
@@ -404,11 +415,12 @@ static json_t *normalize(const struct conv *c, json_t *node, const struct hint *
 			struct hint sub;
 			json_t *nv;
 
-			/* only flattened collections are renamed ("QueueUrl=u" stays) */
+			/* only flattened request collections are renamed ("Attribute.1.Name" ->
+			 * Attributes); a plain member ("QueueUrl=u") keeps its name */
 			if (c->service && strcmp(c->service, "sqs") == 0 && json_is_object(v) &&
 			    sqs_member_for(k))
 				name = sqs_member_for(k);
-			member_hint(c->service, c->hints, name, NULL, &sub);
+			member_hint(c->service, c->hints, name, NULL, DIR_IN, &sub);
 			nv = normalize(c, v, &sub);
 			if (!nv || json_object_set_new(obj, name, nv) != 0) {
 				json_decref(obj);
@@ -581,7 +593,7 @@ static int emit(struct aws_buf *out, const struct conv *c, const char *op, const
 
 	if (json_is_null(v))
 		return 0;
-	member_hint(c->service, c->hints, name, op, &h);
+	member_hint(c->service, c->hints, name, op, DIR_OUT, &h);
 	elem = h.elem[0] ? h.elem : name;
 	if (json_is_array(v)) {
 		size_t i;
@@ -640,10 +652,14 @@ int sbx_wire_result_xml(struct aws_buf *out, const char *service, const char *op
 				 sbx_wire_xml_escape(out, xmlns) || aws_buf_adds(out, "\""))) ||
 	    aws_buf_adds(out, ">"))
 		return -1;
+	/* the wrapper is always there, empty or not: botocore reads <OpResult> of every
+	 * operation with an output shape (KeyError 'TagResourceResult' without it) */
 	if (json_is_object(result) && json_object_size(result) > 0) {
 		if (aws_buf_printf(out, "<%sResult>", op) || emit_members(out, &c, op, result) ||
 		    aws_buf_printf(out, "</%sResult>", op))
 			return -1;
+	} else if (aws_buf_printf(out, "<%sResult/>", op)) {
+		return -1;
 	}
 	if (aws_buf_adds(out, "<ResponseMetadata><RequestId>") ||
 	    sbx_wire_xml_escape(out, request_id ? request_id : "") ||

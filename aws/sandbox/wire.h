@@ -24,6 +24,7 @@ void sbx_wire_form_action(const char *body, size_t len, char *action, size_t act
 
 /* Append the XML reply of op: <OpResponse xmlns><OpResult>members</OpResult>
  * <ResponseMetadata><RequestId>id</RequestId></ResponseMetadata></OpResponse>.
+ * An empty (or NULL) result still gets its wrapper, as <OpResult/>.
  * result (borrowed) is the handler's output object; arrays become <member> lists, objects
  * hinted as maps <entry><key/><value/></entry>, booleans true/false. Returns 0 or -1. */
 int sbx_wire_result_xml(struct aws_buf *out, const char *service, const char *op,

@@ -104,6 +104,14 @@ def test_topics(sns):
     check(len(arns) == 106 and t in arns, "ListTopics pages: %d" % len(arns))
     tagged = sns.create_topic(Name="tagged", Tags=[{"Key": "team", "Value": "ops"}])["TopicArn"]
     check(sns.list_tags_for_resource(ResourceArn=tagged)["Tags"] == [{"Key": "team", "Value": "ops"}], "tags")
+    # empty results keep their <OpResult/> wrapper: boto3 raises KeyError without it
+    r = sns.tag_resource(ResourceArn=tagged, Tags=[{"Key": "env", "Value": "dev"}])
+    check(r["ResponseMetadata"]["HTTPStatusCode"] == 200, "TagResource %s" % r)
+    tags = sorted((x["Key"], x["Value"]) for x in sns.list_tags_for_resource(ResourceArn=tagged)["Tags"])
+    check(tags == [("env", "dev"), ("team", "ops")], "tags after TagResource %s" % tags)
+    sns.untag_resource(ResourceArn=tagged, TagKeys=["team"])
+    check(sns.list_tags_for_resource(ResourceArn=tagged)["Tags"] == [{"Key": "env", "Value": "dev"}],
+          "tags after UntagResource")
     sns.delete_topic(TopicArn=tagged)
     for i in range(105):
         sns.delete_topic(TopicArn="arn:aws:sns:us-east-1:000000000000:many-%03d" % i)

@@ -409,6 +409,37 @@ def test_kill9(port, data, url):
     print("kill -9: %d acknowledged, %d stored after restart" % (n_acked, stored))
 
 
+def test_stop_during_long_poll(port, data, url):
+    """`cleanops sandbox stop` wakes a pending 20 s long poll instead of waiting it out."""
+    sqs = client(url)
+    u = sqs.create_queue(QueueName="stop-poll")["QueueUrl"]
+    got = {}
+
+    def poll():
+        t0 = time.monotonic()
+        try:
+            got["reply"] = client(url, timeout=30).receive_message(QueueUrl=u, WaitTimeSeconds=20)
+        except Exception as e:  # the connection may close under it: still an early end
+            got["error"] = repr(e)
+        got["secs"] = time.monotonic() - t0
+
+    t = threading.Thread(target=poll)
+    t.start()
+    time.sleep(0.5)  # let the poll reach the server; a later arrival only makes stop easier
+    check(t.is_alive(), "the long poll is pending before the stop")
+    t0 = time.monotonic()
+    out = subprocess.run([CLEANOPS, "sandbox", "stop", "--data", data], capture_output=True,
+                         text=True, timeout=60)
+    secs = time.monotonic() - t0
+    print("sandbox stop during a 20 s long poll: %.2f s" % secs)
+    check(out.returncode == 0 and "stopped" in out.stdout, "stop: %s %s" % (out.stdout, out.stderr))
+    check(secs < 3.0, "stop returned in %.2f s (long poll not woken)" % secs)
+    t.join(10)
+    check(not t.is_alive() and got.get("secs", 99) < 5.0, "the long poll ended early: %s" % got)
+    check(got.get("reply", {}).get("Messages") is None, "the woken poll got no message: %s" % got)
+    start(port, data)
+
+
 def main():
     if not os.access(CLEANOPS, os.X_OK):
         print("FAIL: no cleanops binary at %s" % CLEANOPS)
@@ -427,6 +458,7 @@ def main():
         test_limits_and_batches(sqs)
         test_query_protocol_and_cli(url)
         test_kill9(port, data, url)
+        test_stop_during_long_poll(port, data, url)
     except AssertionError as e:
         print("FAIL: %s" % e)
         log = os.path.join(data, "sandbox.log")

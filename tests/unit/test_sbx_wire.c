@@ -69,6 +69,15 @@ static const struct form_case form_cases[] = {
 	  "SendMessageBatch", "{\"QueueUrl\":\"u\",\"Entries\":[{\"Id\":\"a\",\"MessageBody\":\"x\","
 	  "\"DelaySeconds\":1,\"MessageAttributes\":{\"n\":{\"DataType\":\"Number\","
 	  "\"StringValue\":\"1\"}}},{\"Id\":\"b\",\"MessageBody\":\"y\"}]}" },
+	{ "SQS QueueUrl is a plain request member", "sqs", NULL,
+	  "Action=SendMessage&QueueUrl=http%3A%2F%2Fh%2F0%2Fq&MessageBody=b&"
+	  "MessageAttribute.1.Name=n&MessageAttribute.1.Value.DataType=String&"
+	  "MessageAttribute.1.Value.StringValue=v",
+	  "SendMessage", "{\"QueueUrl\":\"http://h/0/q\",\"MessageBody\":\"b\","
+	  "\"MessageAttributes\":{\"n\":{\"DataType\":\"String\",\"StringValue\":\"v\"}}}" },
+	{ "SQS reply-only names never rename request members", "sqs", NULL,
+	  "Action=X&QueueUrl.1=a&Message.1=m",
+	  "X", "{\"QueueUrl\":[\"a\"],\"Message\":[\"m\"]}" },
 	{ "no Action", "iam", NULL, "RoleName=r", "", "{\"RoleName\":\"r\"}" },
 	{ "key without value, empty pairs", "iam", NULL, "Action=X&&Flag&A=%3D%26", "X",
 	  "{\"Flag\":\"\",\"A\":\"=&\"}" },
@@ -148,7 +157,14 @@ static const struct xml_case xml_cases[] = {
 	  "</Attributes></GetTopicAttributesResult>" },
 	{ "unhinted object is a struct", "sns", "X", NULL, "{\"Attributes\":{\"TopicArn\":\"t\"}}",
 	  "<XResult><Attributes><TopicArn>t</TopicArn></Attributes></XResult>" },
-	{ "empty output has no Result", "iam", "DeleteRole", NULL, "{}", "" },
+	{ "empty output keeps its Result wrapper", "iam", "DeleteRole", NULL, "{}",
+	  "<DeleteRoleResult/>" },
+	{ "empty SNS TagResource result", "sns", "TagResource", NULL, "{}", "<TagResourceResult/>" },
+	{ "null output keeps its Result wrapper", "sns", "UntagResource", NULL, "null",
+	  "<UntagResourceResult/>" },
+	{ "SQS QueueUrls is flattened in replies", "sqs", "ListQueues", NULL,
+	  "{\"QueueUrls\":[\"u1\",\"u2\"]}",
+	  "<ListQueuesResult><QueueUrl>u1</QueueUrl><QueueUrl>u2</QueueUrl></ListQueuesResult>" },
 	{ "SQS flattened lists and maps", "sqs", "ReceiveMessage", NULL,
 	  "{\"Messages\":[{\"MessageId\":\"m\",\"Attributes\":{\"SenderId\":\"s\"},"
 	  "\"MessageAttributes\":{\"k\":{\"StringValue\":\"v\",\"DataType\":\"String\"}}}]}",
@@ -170,7 +186,7 @@ static void test_xml_cases(void **state)
 	for (size_t i = 0; i < sizeof(xml_cases) / sizeof(xml_cases[0]); i++) {
 		const struct xml_case *c = &xml_cases[i];
 		json_error_t jerr;
-		json_t *in = json_loads(c->json, 0, &jerr);
+		json_t *in = json_loads(c->json, JSON_DECODE_ANY, &jerr);
 		struct aws_buf out, want;
 
 		print_message("case: %s\n", c->name);
