@@ -1,17 +1,29 @@
 /* main.c: cleanops' entry point: dispatch to a subcommand row, or open the console. */
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
+#include "console.h"
 
 extern const struct cli_cmd cmd_call;
+extern const struct cli_cmd cmd_deploy;
+extern const struct cli_cmd cmd_destroy;
 extern const struct cli_cmd cmd_package;
 extern const struct cli_cmd cmd_sandbox;
+extern const struct cli_cmd cmd_status;
+extern const struct cli_cmd cmd_order;
+extern const struct cli_cmd cmd_watch;
 
 const struct cli_cmd *const cli_cmds[] = {
 	&cmd_call,
+	&cmd_deploy,
+	&cmd_destroy,
 	&cmd_package,
 	&cmd_sandbox,
+	&cmd_status,
+	&cmd_order,
+	&cmd_watch,
 	NULL,
 };
 
@@ -31,6 +43,10 @@ int main(int argc, char **argv)
 	struct cli_args args;
 	int rc;
 
+	if ((argc < 2 || argv[1][0] == '-') && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO) &&
+	    (argc < 2 || (strcmp(argv[1], "--help") != 0 && strcmp(argv[1], "-h") != 0 &&
+			  strcmp(argv[1], "--version") != 0)))
+		return tui_console_run(argc, argv);
 	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
 	    strcmp(argv[1], "help") == 0) {
 		print_help(stdout);

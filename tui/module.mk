@@ -5,4 +5,17 @@ TUI_SRCS := \
 	tui/target.c \
 	tui/cmd-call.c \
 	tui/cmd-sandbox.c \
-	tui/cmd-package.c
+	tui/cmd-package.c \
+	tui/stackcli.c \
+	tui/cmd-deploy.c \
+	tui/cmd-status.c \
+	tui/cmd-destroy.c \
+	tui/console.c \
+	tui/console_data.c \
+	tui/keys.c \
+	tui/draw.c \
+	tui/screen_wizard.c \
+	tui/screen_dashboard.c \
+	tui/screen_dialogs.c \
+	tui/cmd-order.c \
+	tui/cmd-watch.c

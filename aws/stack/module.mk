@@ -1,5 +1,5 @@
 # aws/stack: the pipeline as data, deploy/destroy engine, order submission, monitor
-# (explicit list; files not written yet are skipped).
+#.
 STACK_FILES := \
 	aws/stack/names.c \
 	aws/stack/package.c \
