@@ -241,7 +241,7 @@ static void notify(const char *msg)
 }
 
 /* Run the sandbox in this process until SIGTERM or SIGINT. */
-static int run_foreground(const char *dir, int port, int strict)
+static int run_foreground(const char *dir, int port, int strict, int no_iam)
 {
 	struct sbx_opts opts;
 	struct sbx *s = NULL;
@@ -250,10 +250,16 @@ static int run_foreground(const char *dir, int port, int strict)
 	int sig = 0;
 
 	umask(077); /* the store and logs are the user's alone */
+	/* the sandbox never uses the operator's AWS credentials: nothing it starts inherits
+	 * them (run in the foreground, /proc/PID/environ still shows what it was given) */
+	unsetenv("AWS_SECRET_ACCESS_KEY");
+	unsetenv("AWS_SESSION_TOKEN");
+	unsetenv("AWS_SECURITY_TOKEN");
 	memset(&opts, 0, sizeof(opts));
 	opts.port = port;
 	opts.data_dir = dir;
 	opts.strict_auth = strict;
+	opts.no_enforce_iam = no_iam;
 	/* every thread the sandbox starts inherits this mask; only sigwait() sees them */
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
@@ -300,7 +306,7 @@ static int run_foreground(const char *dir, int port, int strict)
 }
 
 /* Start a detached foreground sandbox and wait until it answers. */
-static int start_background(const char *dir, int port, int strict)
+static int start_background(const char *dir, int port, int strict, int no_iam)
 {
 	char portarg[16], logpath[PATH_MAX], fdtext[16], msg[600];
 	int pfd[2];
@@ -325,7 +331,7 @@ static int start_background(const char *dir, int port, int strict)
 		return 1;
 	}
 	if (child == 0) {
-		char *argv[10];
+		char *argv[12];
 		int argc = 0;
 		int nul = open("/dev/null", O_RDONLY);
 		int log = open(logpath, O_WRONLY | O_CREAT | O_APPEND, 0600);
@@ -337,6 +343,11 @@ static int start_background(const char *dir, int port, int strict)
 			dup2(log, 1);
 			dup2(log, 2);
 		}
+		/* the daemon never uses the operator's AWS credentials: exec it without them
+		 * (an unsetenv after exec would leave them in /proc/PID/environ) */
+		unsetenv("AWS_SECRET_ACCESS_KEY");
+		unsetenv("AWS_SESSION_TOKEN");
+		unsetenv("AWS_SECURITY_TOKEN");
 		fcntl(pfd[1], F_SETFD, 0); /* keep the notify end across exec */
 		snprintf(fdtext, sizeof(fdtext), "%d", pfd[1]);
 		setenv(NOTIFY_ENV, fdtext, 1);
@@ -350,6 +361,8 @@ static int start_background(const char *dir, int port, int strict)
 		argv[argc++] = (char *)dir;
 		if (strict)
 			argv[argc++] = (char *)"--strict-auth";
+		if (no_iam)
+			argv[argc++] = (char *)"--no-enforce-iam";
 		argv[argc] = NULL;
 		execv("/proc/self/exe", argv);
 		_exit(127);
@@ -426,8 +439,10 @@ static int sandbox_start(const struct cli_args *a, const char *dir)
 		return 0;
 	}
 	if (cli_has(a, "foreground"))
-		return run_foreground(dir, port, cli_has(a, "strict-auth"));
-	return start_background(dir, port, cli_has(a, "strict-auth"));
+		return run_foreground(dir, port, cli_has(a, "strict-auth"),
+				      cli_has(a, "no-enforce-iam"));
+	return start_background(dir, port, cli_has(a, "strict-auth"),
+				cli_has(a, "no-enforce-iam"));
 }
 
 static int sandbox_stop(const char *dir)
@@ -491,9 +506,9 @@ static int exec_sandbox(const struct cli_cmd *self, struct cli_args *a)
 
 const struct cli_cmd cmd_sandbox = {
 	.name = "sandbox",
-	.usage = "start|stop|status [--port N] [--data DIR] [--strict-auth] [--foreground]",
+	.usage = "start|stop|status [--port N] [--data DIR] [--strict-auth] [--no-enforce-iam] [--foreground]",
 	.summary = "run the local AWS-compatible sandbox (default http://127.0.0.1:4566)",
-	.options = "port=,data=,strict-auth,foreground",
+	.options = "port=,data=,strict-auth,no-enforce-iam,foreground",
 	.min_pos = 1,
 	.max_pos = 1,
 	.exec = exec_sandbox,

@@ -9,6 +9,9 @@
 #include <unistd.h>
 
 #define POOL_MAX 32
+/* Response header block cap: AWS answers with a few hundred bytes of headers; curl 7.88
+ * caps one header line at 100 KB but not their number. */
+#define AWS_HTTP_MAX_HEADERS ((size_t)1024 * 1024)
 
 /* The CA bundle on Amazon Linux (and RHEL): used when curl's built-in path is absent,
  * as it is for a Debian libcurl bundled into a Lambda zip. */
@@ -141,7 +144,7 @@ int aws_http_do(struct aws_http *h, const struct aws_http_request *req,
 	long status = 0;
 	int rc = -1;
 
-	aws_buf_init(&resp->headers, 0);
+	aws_buf_init(&resp->headers, AWS_HTTP_MAX_HEADERS);
 	aws_buf_init(&resp->body, 0);
 	resp->status = 0;
 	c = handle_get(h);

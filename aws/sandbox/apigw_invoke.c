@@ -11,6 +11,7 @@
 #include "aws/client/service.h"
 #include "aws/client/sigv4.h"
 #include "apigw.h"
+#include "iam_enforce.h"
 #include "jsonschema.h"
 #include "lambda.h"
 #include "sbx_int.h"
@@ -544,8 +545,8 @@ static int call_sqs(struct inv *v, const char *action, const char *queue_path, j
 	struct sbx_req sub;
 	struct aws_buf all = { 0 };
 	json_t *in = NULL, *out = NULL, *qv;
-	char form_action[128] = "", version[32];
-	const char *k;
+	char form_action[128] = "", version[32], region[64];
+	const char *k, *role = sbx_str(v->integration, "credentials");
 	int rc = -1;
 
 	for (int i = 0; sbx_services[i]; i++)
@@ -584,6 +585,14 @@ static int call_sqs(struct inv *v, const char *action, const char *queue_path, j
 	sub.err_status = 0;
 	sub.err_code[0] = '\0';
 	sub.err_message[0] = '\0';
+	if (sscanf(sbx_str(v->integration, "uri") ? sbx_str(v->integration, "uri") : "",
+		   "arn:aws:apigateway:%63[^:]:", region) == 1)
+		sub.region = region;
+	if (role && !sbx_iam_role_trusts(v->r->sbx, role, "apigateway.amazonaws.com")) {
+		rc = internal(v, "Execution failed due to configuration error: API Gateway does "
+			      "not have permission to assume the provided role");
+		goto done;
+	}
 	if (!*action) {
 		sbx_error(&sub, 400, "MissingAction", "The request must contain the parameter Action");
 		goto error_reply;
@@ -610,6 +619,9 @@ static int call_sqs(struct inv *v, const char *action, const char *queue_path, j
 		snprintf(url, sizeof(url), "%s/%s", sbx_endpoint(v->r->sbx), queue_path);
 		json_object_set_new(in, "QueueUrl", json_string(url));
 	}
+	/* the call is made with the integration's credentials role (IAM enforcement) */
+	if (sbx_iam_authorize_role(&sub, role, NULL, in) != 0)
+		goto error_reply;
 	if (op->fn(&sub, in, &out) != 0) {
 		if (!sub.err_status)
 			sbx_error(&sub, 500, "InternalFailure", "The request processing has failed");

@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "aws/sandbox/esm.h"
+#include "aws/sandbox/iam_enforce.h"
 #include "aws/sandbox/sbx_int.h"
 #include "aws/sandbox/streams.h"
 
@@ -707,6 +708,37 @@ static int check_destination(struct sbx_req *r, json_t *config)
 	return 0;
 }
 
+/* Lambda reads the source with the function's execution role: it must allow what the
+ * pollers call (IAM enforcement), else AWS refuses the mapping. Returns 0, or -1 after
+ * sbx_error (the first action missing is logged with IAM's reason). */
+static int check_execution_role(struct sbx_req *r, const char *farn, enum esm_kind kind,
+				const char *source)
+{
+	static const char *const sqs[] = { "ReceiveMessage", "DeleteMessage",
+		"GetQueueAttributes" };
+	static const char *const streams[] = { "GetRecords", "GetShardIterator",
+		"DescribeStream", "ListStreams" };
+	const char *const *acts = kind == ESM_SQS ? sqs : streams;
+	size_t n = kind == ESM_SQS ? sizeof(sqs) / sizeof(sqs[0]) :
+		   sizeof(streams) / sizeof(streams[0]);
+	char action[64], why[1024];
+
+	for (size_t i = 0; i < n; i++) {
+		snprintf(action, sizeof(action), "%s:%s", kind == ESM_SQS ? "sqs" : "dynamodb",
+			 acts[i]);
+		if (sbx_iam_function_allows(r->sbx, farn, action, source, why, sizeof(why)))
+			continue;
+		sbx_log(r->sbx, "INFO", "esm: mapping %s -> %s refused: %s", source, farn, why);
+		if (kind == ESM_SQS)
+			return bad(r, "The function execution role does not have permissions to "
+				   "call %s on SQS", acts[i]);
+		return bad(r, "Cannot access stream %s. Please ensure the role can perform the "
+			   "GetRecords, GetShardIterator, DescribeStream, and ListStreams Actions on "
+			   "your stream in IAM.", source);
+	}
+	return 0;
+}
+
 static int op_create(struct sbx_req *r, json_t *in, int *status, struct aws_buf *body)
 {
 	struct esm *e = esm_of(r->sbx);
@@ -736,7 +768,8 @@ static int op_create(struct sbx_req *r, json_t *in, int *status, struct aws_buf 
 		goto done;
 	}
 	if (check_source(r, source, &kind) || apply_input(r, in, config, 1) ||
-	    validate(r, config, kind, 1) || check_destination(r, config))
+	    validate(r, config, kind, 1) || check_destination(r, config) ||
+	    check_execution_role(r, farn, kind, source))
 		goto done;
 	if (kind == ESM_STREAM &&
 	    strcmp(json_string_value(json_object_get(config, "StartingPosition")), "LATEST") == 0 &&
@@ -860,7 +893,9 @@ static int op_update(struct sbx_req *r, const char *uuid, json_t *in, int *statu
 	/* validation may look at the queues and streams (their own locks) */
 	if (apply_input(r, in, config, 0) ||
 	    validate(r, config, strcmp(kind, "sqs") == 0 ? ESM_SQS : ESM_STREAM, 0) ||
-	    check_destination(r, config))
+	    check_destination(r, config) ||
+	    (fname && *fname && check_execution_role(r, farn, strcmp(kind, "sqs") == 0 ?
+						     ESM_SQS : ESM_STREAM, source)))
 		goto done;
 	if (fname && *fname && strcmp(farn, "") != 0) {
 		/* changing the function: the pair must stay unique */

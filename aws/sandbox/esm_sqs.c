@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "aws/sandbox/esm.h"
+#include "aws/sandbox/iam_enforce.h"
 
 #define SQS_RECEIVE_MAX 10
 #define IDLE_WAIT_S 1        /* long poll of an idle poller (bounds shutdown latency) */
@@ -180,12 +181,31 @@ static int receive_batch(struct esm_mapping *m, const struct esm_config *cfg, js
 	return (int)json_array_size(msgs);
 }
 
+/* May the function's execution role do action on the queue (IAM enforcement)? Logs a
+ * refusal (worker 0 only, so a mapping logs it once per pause). */
+static int execution_role_may(struct esm_mapping *m, const struct esm_config *cfg, int index,
+			      const char *action)
+{
+	char why[1024];
+
+	if (sbx_iam_function_allows(m->sbx, cfg->function_arn, action, m->source_arn, why,
+				    sizeof(why)))
+		return 1;
+	if (index == 0)
+		sbx_log(m->sbx, "WARN", "esm %s: %s", m->uuid, why);
+	return 0;
+}
+
 /* Delete the messages of msgs whose keep flag is 0 (DeleteMessageBatch, 10 at a time). */
-static void delete_done(struct esm_mapping *m, json_t *msgs, const unsigned char *keep)
+static void delete_done(struct esm_mapping *m, const struct esm_config *cfg, json_t *msgs,
+			const unsigned char *keep)
 {
 	size_t n = json_array_size(msgs), i = 0;
 	char err[96];
 
+	/* without sqs:DeleteMessage the messages come back after the visibility timeout */
+	if (!execution_role_may(m, cfg, 0, "sqs:DeleteMessage"))
+		return;
 	while (i < n) {
 		json_t *entries = json_array();
 		json_t *in, *out = NULL;
@@ -287,7 +307,7 @@ static void process(struct esm_mapping *m, const struct esm_config *cfg, json_t 
 		goto done;
 	}
 	if (!cfg->report_failures) {
-		delete_done(m, msgs, NULL);
+		delete_done(m, cfg, msgs, NULL);
 		sbx_esm_result(m, "OK");
 		goto done;
 	}
@@ -298,7 +318,7 @@ static void process(struct esm_mapping *m, const struct esm_config *cfg, json_t 
 		sbx_esm_result(m, "PROBLEM: Function call failed");
 		goto done;
 	}
-	delete_done(m, msgs, failed);
+	delete_done(m, cfg, msgs, failed);
 	if (nf)
 		sbx_log(m->sbx, "INFO", "esm %s: %d of %zu messages reported failed", m->uuid, nf, n);
 	sbx_esm_result(m, "OK");
@@ -323,6 +343,12 @@ void *sbx_esm_sqs_worker(void *arg)
 
 		if (cfg.max_concurrency > 0 && index >= cfg.max_concurrency) {
 			/* over ScalingConfig.MaximumConcurrency: idle until the setting changes */
+			sbx_esm_sleep(m, PROBLEM_PAUSE_MS);
+			continue;
+		}
+		if (!execution_role_may(m, &cfg, index, "sqs:ReceiveMessage")) {
+			sbx_esm_result(m, "PROBLEM: Lambda does not have permission to read the "
+				       "queue: the execution role is denied sqs:ReceiveMessage");
 			sbx_esm_sleep(m, PROBLEM_PAUSE_MS);
 			continue;
 		}

@@ -6,6 +6,7 @@
 
 #include "aws/sandbox/esm.h"
 #include "aws/sandbox/sbx_int.h"
+#include "aws/sandbox/iam_enforce.h"
 #include "aws/sandbox/streams.h"
 
 #define IDLE_POLL_MS 250      /* an idle shard waits for appends at most this long */
@@ -23,7 +24,7 @@ struct shard_pos {
 int sbx_esm_checkpoint_get(struct sbx *s, const char *uuid, char *seq, size_t n)
 {
 	sqlite3 *db = sbx_db_lock(s);
-	sqlite3_stmt *st = sbx_db_prep(s, db, "SELECT seq FROM esm_checkpoints WHERE uuid = ?",
+	sqlite3_stmt *st = sbx_db_stmt(s, db, "SELECT seq FROM esm_checkpoints WHERE uuid = ?",
 				       "s", uuid);
 	int rc = -1, step;
 
@@ -37,7 +38,7 @@ int sbx_esm_checkpoint_get(struct sbx *s, const char *uuid, char *seq, size_t n)
 			rc = 1;
 		}
 	}
-	sqlite3_finalize(st);
+	sbx_db_done(s, st);
 	sbx_db_unlock(s);
 	return rc;
 }
@@ -86,7 +87,7 @@ static void discard(struct shard_pos *p, const struct esm_config *cfg, json_t *r
 		    const struct sbx_invoke_result *res)
 {
 	struct esm_mapping *m = p->m;
-	char rid[37], now[32], first[32], last[32];
+	char rid[37], now[32], first[32], last[32], why[1024];
 	json_t *doc, *resp;
 	char *text;
 
@@ -112,6 +113,10 @@ static void discard(struct shard_pos *p, const struct esm_config *cfg, json_t *r
 	if (!cfg->destination[0])
 		sbx_log(m->sbx, "WARN", "esm %s: discarded %zu records (%s), no on-failure "
 			"destination", m->uuid, hi - lo, condition);
+	else if (!sbx_iam_function_allows(m->sbx, cfg->function_arn, "sqs:SendMessage",
+					  cfg->destination, why, sizeof(why)))
+		sbx_log(m->sbx, "WARN", "esm %s: the failure record of %zu records is lost: %s",
+			m->uuid, hi - lo, why);
 	else if (!text || sbx_sqs_send_internal(m->sbx, cfg->destination, text, NULL) != 0)
 		sbx_log(m->sbx, "ERROR", "esm %s: cannot send the failure record to %s", m->uuid,
 			cfg->destination);
@@ -253,12 +258,30 @@ static int run_batch(struct shard_pos *p, const struct esm_config *cfg, json_t *
 static void shard_of(struct sbx *s, const char *arn, char *out, size_t n)
 {
 	sqlite3 *db = sbx_db_lock(s);
-	sqlite3_stmt *st = sbx_db_prep(s, db, "SELECT shard_id FROM ddb_streams WHERE arn = ?", "s",
+	sqlite3_stmt *st = sbx_db_stmt(s, db, "SELECT shard_id FROM ddb_streams WHERE arn = ?", "s",
 				       arn);
 
 	snprintf(out, n, "%s", st && sqlite3_step(st) == SQLITE_ROW ? sbx_col(st, 0) : "");
-	sqlite3_finalize(st);
+	sbx_db_done(s, st);
 	sbx_db_unlock(s);
+}
+
+/* May the execution role read the stream (IAM enforcement)? AWS asks for GetRecords,
+ * GetShardIterator and DescribeStream on the stream. A refusal is logged. */
+static int stream_readable(struct esm_mapping *m, const struct esm_config *cfg)
+{
+	static const char *const actions[] = { "dynamodb:DescribeStream",
+		"dynamodb:GetShardIterator", "dynamodb:GetRecords" };
+	char why[1024];
+
+	for (size_t i = 0; i < sizeof(actions) / sizeof(actions[0]); i++) {
+		if (sbx_iam_function_allows(m->sbx, cfg->function_arn, actions[i], m->source_arn,
+					    why, sizeof(why)))
+			continue;
+		sbx_log(m->sbx, "WARN", "esm %s: %s", m->uuid, why);
+		return 0;
+	}
+	return 1;
 }
 
 void *sbx_esm_stream_worker(void *arg)
@@ -279,6 +302,12 @@ void *sbx_esm_stream_worker(void *arg)
 		int closed = 0, rc;
 		size_t n;
 
+		if (!stream_readable(p.m, &cfg)) {
+			sbx_esm_result(p.m, "PROBLEM: Lambda does not have permission to read the "
+				       "stream: the execution role is denied dynamodb:GetRecords");
+			sbx_esm_sleep(p.m, CLOSED_POLL_MS);
+			continue;
+		}
 		rc = sbx_streams_read(p.m->sbx, p.m->source_arn, p.cursor, cfg.batch_size, &recs,
 				      last, &closed);
 		if (rc == SBX_STREAMS_TRIMMED) {

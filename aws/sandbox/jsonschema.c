@@ -2,11 +2,15 @@
 #include <math.h>
 #include <regex.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "jsonschema.h"
 
 #define MAX_DEPTH 64
+/* The most regex nodes a pattern may cost (see pattern_cost), and its deepest group. */
+#define MAX_PATTERN_COST 20000.0
+#define MAX_PATTERN_GROUPS 32
 
 /* Outcome codes: 0 valid, 1 invalid, -1 unusable schema. */
 static int check(json_t *schema, json_t *inst, int depth, char *err, size_t n);
@@ -131,6 +135,99 @@ static int check_number(json_t *schema, json_t *inst, char *err, size_t n)
 	return 0;
 }
 
+/* The size of the tree glibc's regcomp builds for an ERE, roughly, or more than
+ * MAX_PATTERN_COST when it is too big or nests groups too deeply. regcomp copies an atom
+ * for each '+' and up to n times for {m,n}: stacked or nested repetitions multiply, and a
+ * pattern of forty characters ("x++++...") can take gigabytes. */
+static double pattern_cost(const char *p)
+{
+	double sum[MAX_PATTERN_GROUPS + 1], last[MAX_PATTERN_GROUPS + 1];
+	int d = 0;
+
+	sum[0] = last[0] = 0;
+	for (; *p; p++) {
+		if (sum[d] + last[d] > MAX_PATTERN_COST)
+			return MAX_PATTERN_COST + 1;
+		switch (*p) {
+		case '(':
+			if (++d > MAX_PATTERN_GROUPS)
+				return MAX_PATTERN_COST + 1;
+			sum[d] = last[d] = 0;
+			break;
+		case ')':
+			if (d == 0) { /* a literal ')' in an ERE */
+				sum[d] += last[d];
+				last[d] = 1;
+				break;
+			}
+			d--;
+			sum[d] += last[d];
+			last[d] = sum[d + 1] + last[d + 1] + 1;
+			break;
+		case '|':
+			sum[d] += last[d] + 1;
+			last[d] = 0;
+			break;
+		case '*':
+		case '?':
+			last[d] += 1;
+			break;
+		case '+':
+			last[d] = last[d] * 2 + 1;
+			break;
+		case '{': { /* {m}, {m,}, {m,n} or {,n}; anything else is a literal '{' */
+			char *q = (char *)p + 1;
+			long lo = 0, hi;
+
+			if (*q >= '0' && *q <= '9')
+				lo = strtol(q, &q, 10);
+			hi = lo;
+			if (*q == ',' && q[1] == '}') {
+				hi = lo + 1;
+				q++;
+			} else if (*q == ',' && q[1] >= '0' && q[1] <= '9') {
+				hi = strtol(q + 1, &q, 10);
+			}
+			if (*q != '}' || q == p + 1) {
+				sum[d] += last[d];
+				last[d] = 1;
+				break;
+			}
+			last[d] = last[d] * (double)(hi > 1 ? hi : 1) + 1;
+			p = q;
+			break;
+		}
+		case '[': /* a bracket expression is one node: skip to its ']' */
+			p++;
+			if (*p == '^')
+				p++;
+			if (*p == ']')
+				p++;
+			while (*p && *p != ']') {
+				if (*p == '[' && (p[1] == ':' || p[1] == '.' || p[1] == '=')) {
+					const char *close = strchr(p + 2, p[1]);
+
+					p = close && close[1] == ']' ? close + 1 : p;
+				}
+				p++;
+			}
+			if (!*p)
+				return MAX_PATTERN_COST + 1; /* unterminated: regcomp refuses it too */
+			sum[d] += last[d];
+			last[d] = 1;
+			break;
+		case '\\':
+			if (p[1])
+				p++;
+			/* fall through */
+		default:
+			sum[d] += last[d];
+			last[d] = 1;
+		}
+	}
+	return sum[d] + last[d];
+}
+
 /* pattern: POSIX extended regex, searched anywhere in the string (JSON Schema's
  * semantics). Returns 0 match, 1 no match, -1 bad pattern. */
 static int search(const char *pattern, const char *s, char *err, size_t n)
@@ -138,6 +235,9 @@ static int search(const char *pattern, const char *s, char *err, size_t n)
 	regex_t re;
 	int rc;
 
+	if (pattern_cost(pattern) > MAX_PATTERN_COST)
+		return fail(err, n, -1, "pattern is too complex (stacked or nested repetitions)",
+			    pattern);
 	if (regcomp(&re, pattern, REG_EXTENDED | REG_NOSUB) != 0)
 		return fail(err, n, -1, "pattern is not a POSIX extended regex", pattern);
 	rc = regexec(&re, s, 0, NULL, 0);

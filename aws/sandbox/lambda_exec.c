@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <spawn.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "iam_enforce.h"
 #include "lambda_int.h"
 #include "sbx_int.h"
 
@@ -77,25 +79,31 @@ struct lx_fn {
 	struct lx_fn *next;
 };
 
-/* An Event invocation waiting for a worker. */
-struct lx_job {
-	struct lx_job *next;
-	char function[192];
-	char *payload;
-	size_t len;
-};
+/* Event invocations wait in the store, so an accepted one (202) survives kill -9 of the
+ * sandbox: a worker claims the oldest unclaimed row and deletes it once the invocation ran
+ * (at least once, as on AWS). Claims of a dead sandbox are void at start. */
+static const char async_schema[] =
+	"CREATE TABLE IF NOT EXISTS lambda_async(id INTEGER PRIMARY KEY,"
+	" function TEXT NOT NULL, payload BLOB NOT NULL, created INTEGER NOT NULL,"
+	" claimed INTEGER NOT NULL DEFAULT 0);"
+	"UPDATE lambda_async SET claimed = 0 WHERE claimed != 0;";
 
 struct lx_state {
 	struct sbx *s;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
+	pthread_cond_t jobs_cv;   /* the async workers wait here, not on cv, which changes at
+				   * every line and invocation: a job signals one, stopping wakes all */
+	pthread_cond_t next_cv;   /* the Runtime API's /next long polls wait here: broadcast when an
+				   * invocation is handed to an environment, one dies, or stopping */
 	struct lx_fn *fns;
 	int nenvs;
 	int stopping;
-	struct lx_job *jobs, *jobs_tail;
+	long long njobs;          /* unclaimed rows of lambda_async */
 	pthread_t workers[ASYNC_WORKERS];
 	int nworkers;
 	char dir[PATH_MAX];      /* DATA/lambda */
+	char real_dir[PATH_MAX]; /* the same, resolved (what /proc shows as a cwd) */
 };
 
 /* Now in microseconds (REPORT durations). */
@@ -155,38 +163,91 @@ static void write_pids(struct lx_state *st)
 		rename(tmp, path);
 }
 
-/* Kill the process groups listed in DATA/lambda/pids whose leader still runs in a
- * directory under DATA/lambda (so a reused pid of another program is left alone). */
+/* Is pid an environment started by a sandbox on this data directory: its working
+ * directory is under DATA/lambda and its environment has LAMBDA_TASK_ROOT there (so a
+ * reused pid of another program, or a shell someone opened in that directory, is left
+ * alone)? */
+static int is_leftover(struct lx_state *st, long pid)
+{
+	char proc[64], cwd[PATH_MAX], env[16384];
+	size_t dlen = strlen(st->dir), rlen = strlen(st->real_dir);
+	ssize_t n;
+	int fd, found = 0;
+
+	if (pid <= 1 || pid == (long)getpid())
+		return 0;
+	snprintf(proc, sizeof(proc), "/proc/%ld/cwd", pid);
+	n = readlink(proc, cwd, sizeof(cwd) - 1);
+	if (n <= 0)
+		return 0;
+	cwd[n] = '\0';
+	if (strncmp(cwd, st->real_dir, rlen) != 0 || cwd[rlen] != '/')
+		return 0;
+	snprintf(proc, sizeof(proc), "/proc/%ld/environ", pid);
+	fd = open(proc, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	for (n = 0; (size_t)n < sizeof(env) - 1;) {
+		ssize_t got = read(fd, env + n, sizeof(env) - 1 - (size_t)n);
+
+		if (got <= 0)
+			break;
+		n += got;
+	}
+	close(fd);
+	for (ssize_t i = 0; n > 0 && i < n && !found;) {
+		const char *v = env + i;
+		size_t len = strnlen(v, (size_t)(n - i));
+
+		found = len > 17 + dlen && strncmp(v, "LAMBDA_TASK_ROOT=", 17) == 0 &&
+			strncmp(v + 17, st->dir, dlen) == 0 && v[17 + dlen] == '/';
+		i += (ssize_t)len + 1;
+	}
+	return found;
+}
+
+/* Kill a leftover environment and whatever it started (its process group when it leads
+ * one). */
+static void kill_leftover(struct lx_state *st, long pid)
+{
+	sbx_log(st->s, "INFO", "lambda: killing environment %ld left by a previous sandbox", pid);
+	if (getpgid((pid_t)pid) != (pid_t)pid || kill(-(pid_t)pid, SIGKILL) != 0)
+		kill((pid_t)pid, SIGKILL);
+}
+
+/* Kill the environments a sandbox on this data directory left behind when it died (kill -9,
+ * a crash): those listed in DATA/lambda/pids, and, since the list may miss the newest (the
+ * sandbox died right after a spawn, or the disk was full), every process /proc shows
+ * running there. */
 static void kill_leftovers(struct lx_state *st)
 {
 	char path[PATH_MAX + 16], line[64];
 	FILE *f;
+	DIR *d;
+	struct dirent *de;
 
 	snprintf(path, sizeof(path), "%s/pids", st->dir);
 	f = fopen(path, "re");
-	if (!f)
-		return;
-	while (fgets(line, sizeof(line), f)) {
-		char proc[64], cwd[PATH_MAX];
+	while (f && fgets(line, sizeof(line), f)) {
 		char *end;
 		long pid = strtol(line, &end, 10);
-		ssize_t n;
 
-		if (end == line || pid <= 1)
-			continue;
-		snprintf(proc, sizeof(proc), "/proc/%ld/cwd", pid);
-		n = readlink(proc, cwd, sizeof(cwd) - 1);
-		if (n <= 0)
-			continue;
-		cwd[n] = '\0';
-		if (strncmp(cwd, st->dir, strlen(st->dir)) != 0)
-			continue;
-		sbx_log(st->s, "INFO", "lambda: killing environment %ld left by a previous sandbox",
-			pid);
-		kill(-(pid_t)pid, SIGKILL);
+		if (end != line && is_leftover(st, pid))
+			kill_leftover(st, pid);
 	}
-	fclose(f);
+	if (f)
+		fclose(f);
 	unlink(path);
+	d = opendir("/proc");
+	while (d && (de = readdir(d)) != NULL) {
+		char *end;
+		long pid = strtol(de->d_name, &end, 10);
+
+		if (end != de->d_name && *end == '\0' && is_leftover(st, pid))
+			kill_leftover(st, pid);
+	}
+	if (d)
+		closedir(d);
 }
 
 /* ---- logs ---- */
@@ -204,10 +265,34 @@ static void inv_log(struct lx_inv *inv, const char *line)
 		aws_buf_addc(&inv->log, '\n');
 }
 
+static _Atomic long long logs_denied_noted_ms;
+
+/* Lambda writes a function's logs with its execution role: without logs:PutLogEvents on
+ * the stream (IAM enforcement) the line is dropped, as AWS drops it. Returns 1 to write. */
+static int may_log(struct sbx *s, const char *function_arn, const char *group,
+		   const char *stream)
+{
+	char region[32] = "", res[512], why[1024];
+
+	if (sscanf(function_arn, "arn:aws:lambda:%31[^:]:", region) != 1)
+		snprintf(region, sizeof(region), "%s", SBX_DEFAULT_REGION);
+	snprintf(res, sizeof(res), "arn:aws:logs:%s:%s:log-group:%s:log-stream:%s", region,
+		 SBX_ACCOUNT, group, stream);
+	if (sbx_iam_function_allows(s, function_arn, "logs:PutLogEvents", res, why, sizeof(why)))
+		return 1;
+	/* say why the logs stay empty, at most every 10 s */
+	if (sbx_now_ms() - atomic_load(&logs_denied_noted_ms) >= 10000) {
+		atomic_store(&logs_denied_noted_ms, sbx_now_ms());
+		sbx_log(s, "WARN", "lambda: log lines dropped: %s", why);
+	}
+	return 0;
+}
+
 /* One line of the environment to CloudWatch Logs (no lock held). */
 static void put_line(struct lx_env *e, const char *line)
 {
-	sbx_logs_put_internal(e->st->s, e->group, e->stream, sbx_now_ms(), line);
+	if (may_log(e->st->s, e->arn, e->group, e->stream))
+		sbx_logs_put_internal(e->st->s, e->group, e->stream, sbx_now_ms(), line);
 }
 
 /* Peak resident memory of pid in MB (VmHWM), or 0. */
@@ -367,6 +452,7 @@ static void *env_reader(void *arg)
 	e->dead = 1;
 	e->status = status;
 	pthread_cond_broadcast(&st->cv);
+	pthread_cond_broadcast(&st->next_cv);
 	pthread_mutex_unlock(&st->mu);
 	close(e->fd); /* after dead: invokers look at it only while it is not */
 	lx_rapi_stop(e->rapi); /* wakes and joins its /next long poll (it sees dead) */
@@ -399,6 +485,9 @@ static int add_var(struct aws_buf *b, size_t *n, const char *fmt, ...)
 		(*n)++;
 	return rc;
 }
+
+/* Passed through to the bootstrap when set (tests only: harmless to other binaries). */
+static const char *const san_vars[] = { "ASAN_OPTIONS", "LSAN_OPTIONS", "UBSAN_OPTIONS" };
 
 /* Build the process environment into envp (strings in b, pointers into it). */
 static char **build_envp(struct lx_state *st, const struct lx_config *c, const struct lx_env *e,
@@ -439,6 +528,11 @@ static char **build_envp(struct lx_state *st, const struct lx_config *c, const s
 	    add_var(&b, &n, "PATH=/usr/local/bin:/usr/bin:/bin:/opt/bin") ||
 	    add_var(&b, &n, "LD_LIBRARY_PATH=%s:%s/lib", c->code_dir, c->code_dir))
 		goto fail;
+	/* a sanitizer build's test runner tells every process where its reports go */
+	for (size_t i = 0; i < sizeof(san_vars) / sizeof(san_vars[0]); i++)
+		if (getenv(san_vars[i]) &&
+		    add_var(&b, &n, "%s=%s", san_vars[i], getenv(san_vars[i])) != 0)
+			goto fail;
 	/* one allocation: the pointer array, then the strings */
 	envp = malloc((n + 1) * sizeof(char *) + b.len + 1);
 	if (!envp)
@@ -579,6 +673,7 @@ fail:
 		close(fds[1]);
 	if (e->rapi) {
 		e->dead = 1;
+		pthread_cond_broadcast(&st->next_cv);
 		pthread_mutex_unlock(&st->mu);
 		lx_rapi_stop(e->rapi);
 		pthread_mutex_lock(&st->mu);
@@ -602,8 +697,12 @@ int lx_env_next(struct lx_env *e, struct lx_next *n)
 	if (e->init_us < 0)
 		e->init_us = now_us() - e->spawned_us;
 	pthread_cond_broadcast(&st->cv);
-	while (!e->dead && !st->stopping && !(e->inv && !e->inv->dispatched && !e->inv->done))
-		wait_ms(st, 1000);
+	while (!e->dead && !st->stopping && !(e->inv && !e->inv->dispatched && !e->inv->done)) {
+		struct timespec ts;
+
+		deadline_ts(1000, &ts);
+		pthread_cond_timedwait(&st->next_cv, &st->mu, &ts);
+	}
 	if (!e->dead && !st->stopping) {
 		inv = e->inv;
 		n->payload = malloc(inv->len + 1);
@@ -819,6 +918,7 @@ static long long run_on(struct lx_state *st, struct lx_env *e, struct lx_inv *in
 	e->inv = inv;
 	inv->assigned_ms = sbx_now_ms();
 	pthread_cond_broadcast(&st->cv);
+	pthread_cond_broadcast(&st->next_cv);
 	for (;;) {
 		long long now = sbx_now_ms();
 
@@ -905,13 +1005,15 @@ static long long run_on(struct lx_state *st, struct lx_env *e, struct lx_inv *in
 	pthread_cond_broadcast(&st->cv);
 	/* ship the sandbox's own lines in order, outside the lock */
 	{
-		char group[128], stream[128];
+		char group[128], stream[128], arn[192];
 		char *p, *nl;
 
 		snprintf(group, sizeof(group), "%s", e->group);
 		snprintf(stream, sizeof(stream), "%s", e->stream);
+		snprintf(arn, sizeof(arn), "%s", e->arn);
 		pthread_mutex_unlock(&st->mu);
-		for (p = ship.data; p && *p; p = nl + 1) {
+		for (p = may_log(st->s, arn, group, stream) ? ship.data : NULL; p && *p;
+		     p = nl + 1) {
 			nl = strchr(p, '\n');
 			if (!nl)
 				break;
@@ -1002,8 +1104,9 @@ int lx_exec_invoke(struct sbx *s, const struct lx_config *c, const char *payload
 		sbx_log(s, "WARN", "lambda: %s: %s", c->name, why);
 		own_error(&inv, "Runtime.InvalidEntrypoint", "RequestId: %s Error: %s", inv.id, why);
 		snprintf(group, sizeof(group), "/aws/lambda/%s", c->name);
-		sbx_logs_put_internal(s, group, "sandbox/errors", sbx_now_ms(),
-				      aws_buf_str(&inv.result));
+		if (may_log(s, c->arn, group, "sandbox/errors"))
+			sbx_logs_put_internal(s, group, "sandbox/errors", sbx_now_ms(),
+					      aws_buf_str(&inv.result));
 	}
 	res->function_error = inv.error;
 	snprintf(res->error_type, sizeof(res->error_type), "%s", inv.error ? inv.error_type : "");
@@ -1045,35 +1148,100 @@ int sbx_lambda_invoke(struct sbx *s, const char *function, const char *payload, 
 
 /* ---- Event invocations ---- */
 
+/* Claim the oldest unclaimed Event invocation: fills *id, function and *payload (malloc'd,
+ * NUL-terminated: the caller frees) and *len. Returns 0, 1 when there is none, -1 on a
+ * store error (logged). */
+static int claim_job(struct sbx *s, long long *id, char *function, size_t fn_len,
+		     char **payload, size_t *len)
+{
+	sqlite3 *db = sbx_db_lock(s);
+	sqlite3_stmt *st = sbx_db_prep(s, db, "SELECT id, function, payload FROM lambda_async"
+				       " WHERE claimed = 0 ORDER BY id LIMIT 1", "");
+	int rc = -1, step = SQLITE_ERROR;
+
+	if (!st)
+		goto done;
+	step = sqlite3_step(st);
+	if (step == SQLITE_DONE) {
+		rc = 1;
+		goto done;
+	}
+	if (step != SQLITE_ROW)
+		goto done;
+	*len = (size_t)sqlite3_column_bytes(st, 2);
+	*payload = malloc(*len + 1);
+	if (!*payload)
+		goto done;
+	if (*len)
+		memcpy(*payload, sqlite3_column_blob(st, 2), *len);
+	(*payload)[*len] = '\0';
+	*id = sqlite3_column_int64(st, 0);
+	snprintf(function, fn_len, "%s", sbx_col(st, 1));
+	if (sbx_db_run(s, db, "UPDATE lambda_async SET claimed = 1 WHERE id = ?1", "i", *id) != 1) {
+		free(*payload);
+		*payload = NULL;
+		goto done;
+	}
+	rc = 0;
+done:
+	if (rc < 0 && st) /* (a failed prepare is logged already) */
+		sbx_log(s, "ERROR", "lambda: cannot read the Event invocation queue: %s",
+			sqlite3_errmsg(db));
+	sqlite3_finalize(st);
+	sbx_db_unlock(s);
+	return rc;
+}
+
 static void *async_worker(void *arg)
 {
 	struct lx_state *st = arg;
 
 	pthread_mutex_lock(&st->mu);
 	while (!st->stopping) {
-		struct lx_job *j = st->jobs;
 		struct sbx_invoke_result res;
 		struct aws_buf out;
+		char function[192];
+		char *payload = NULL;
+		size_t len = 0;
+		long long id = 0;
+		int got, stopped;
 
-		if (!j) {
-			pthread_cond_wait(&st->cv, &st->mu);
+		if (st->njobs <= 0) {
+			pthread_cond_wait(&st->jobs_cv, &st->mu);
 			continue;
 		}
-		st->jobs = j->next;
-		if (!st->jobs)
-			st->jobs_tail = NULL;
+		st->njobs--;
 		pthread_mutex_unlock(&st->mu);
+		got = claim_job(st->s, &id, function, sizeof(function), &payload, &len);
+		if (got != 0) {
+			/* none left (another worker took it), or the store failed: try it again */
+			pthread_mutex_lock(&st->mu);
+			if (got < 0) {
+				st->njobs++;
+				wait_ms(st, 1000);
+			}
+			continue;
+		}
 		aws_buf_init(&out, 0);
-		if (sbx_lambda_invoke(st->s, j->function, j->payload, j->len, &out, &res,
+		if (sbx_lambda_invoke(st->s, function, payload, len, &out, &res,
 				      ASYNC_WAIT_MS) != 0)
 			sbx_log(st->s, "WARN", "lambda: Event invocation of %s not run (%s)",
-				j->function, res.error_type);
+				function, res.error_type);
 		else if (res.function_error)
 			sbx_log(st->s, "INFO", "lambda: Event invocation of %s failed: %s",
-				j->function, res.error_type);
+				function, res.error_type);
 		aws_buf_cleanup(&out);
-		free(j->payload);
-		free(j);
+		free(payload);
+		pthread_mutex_lock(&st->mu);
+		stopped = st->stopping;
+		pthread_mutex_unlock(&st->mu);
+		/* one cut short by the sandbox stopping runs again at the next start */
+		if (!stopped) {
+			sqlite3 *db = sbx_db_lock(st->s);
+
+			sbx_db_run(st->s, db, "DELETE FROM lambda_async WHERE id = ?1", "i", id);
+			sbx_db_unlock(st->s);
+		}
 		pthread_mutex_lock(&st->mu);
 	}
 	pthread_mutex_unlock(&st->mu);
@@ -1083,26 +1251,28 @@ static void *async_worker(void *arg)
 int lx_exec_enqueue(struct sbx *s, const char *function, const char *payload, size_t len)
 {
 	struct lx_state *st = state_of(s);
-	struct lx_job *j = st ? calloc(1, sizeof(*j)) : NULL;
+	sqlite3 *db;
+	sqlite3_stmt *q;
+	int rc = -1;
 
-	if (!j)
+	if (!st)
 		return -1;
-	j->payload = malloc(len + 1);
-	if (!j->payload) {
-		free(j);
-		return -1;
-	}
-	memcpy(j->payload, payload, len);
-	j->payload[len] = '\0';
-	j->len = len;
-	snprintf(j->function, sizeof(j->function), "%s", function);
-	pthread_mutex_lock(&st->mu);
-	if (st->jobs_tail)
-		st->jobs_tail->next = j;
+	db = sbx_db_lock(s);
+	q = sbx_db_prep(s, db, "INSERT INTO lambda_async(function, payload, created)"
+			" VALUES(?1, ?2, ?3)", "s", function);
+	if (q && sqlite3_bind_blob(q, 2, payload, (int)len, SQLITE_TRANSIENT) == SQLITE_OK &&
+	    sqlite3_bind_int64(q, 3, sbx_now_ms()) == SQLITE_OK && sqlite3_step(q) == SQLITE_DONE)
+		rc = 0;
 	else
-		st->jobs = j;
-	st->jobs_tail = j;
-	pthread_cond_broadcast(&st->cv);
+		sbx_log(s, "ERROR", "lambda: cannot queue an Event invocation of %s: %s", function,
+			sqlite3_errmsg(db));
+	sqlite3_finalize(q);
+	sbx_db_unlock(s);
+	if (rc != 0)
+		return -1;
+	pthread_mutex_lock(&st->mu);
+	st->njobs++;
+	pthread_cond_signal(&st->jobs_cv);
 	pthread_mutex_unlock(&st->mu);
 	return 0;
 }
@@ -1138,22 +1308,43 @@ int lx_exec_start(struct sbx *s)
 	st->s = s;
 	pthread_mutex_init(&st->mu, NULL);
 	pthread_cond_init(&st->cv, NULL);
+	pthread_cond_init(&st->jobs_cv, NULL);
+	pthread_cond_init(&st->next_cv, NULL);
 	snprintf(st->dir, sizeof(st->dir), "%s/lambda", sbx_data_dir(s));
 	if (mkdir(st->dir, 0700) != 0 && errno != EEXIST) {
 		sbx_log(s, "ERROR", "lambda: cannot create %s: %s", st->dir, strerror(errno));
 		goto fail;
 	}
+	if (!realpath(st->dir, st->real_dir))
+		snprintf(st->real_dir, sizeof(st->real_dir), "%s", st->dir);
 	kill_leftovers(st);
+	{
+		sqlite3 *db = sbx_db_lock(s);
+		sqlite3_stmt *q = NULL;
+		int ok = sbx_db_exec(s, db, async_schema) == 0;
+
+		q = ok ? sbx_db_prep(s, db, "SELECT COUNT(*) FROM lambda_async", "") : NULL;
+		if (q && sqlite3_step(q) == SQLITE_ROW)
+			st->njobs = sqlite3_column_int64(q, 0);
+		sqlite3_finalize(q);
+		sbx_db_unlock(s);
+		if (!ok)
+			goto fail;
+		if (st->njobs)
+			sbx_log(s, "INFO", "lambda: %lld Event invocations resumed", st->njobs);
+	}
+	sbx_set_state(s, STATE_NAME, st); /* before the workers: they may invoke at once */
 	for (int i = 0; i < ASYNC_WORKERS; i++) {
 		if (pthread_create(&st->workers[i], NULL, async_worker, st) != 0)
 			break;
 		st->nworkers++;
 	}
-	sbx_set_state(s, STATE_NAME, st);
 	return 0;
 fail:
 	pthread_mutex_destroy(&st->mu);
 	pthread_cond_destroy(&st->cv);
+	pthread_cond_destroy(&st->jobs_cv);
+	pthread_cond_destroy(&st->next_cv);
 	free(st);
 	return -1;
 }
@@ -1173,6 +1364,8 @@ void lx_exec_quiesce(struct sbx *s)
 				kill(-e->pid, SIGKILL);
 		}
 	pthread_cond_broadcast(&st->cv);
+	pthread_cond_broadcast(&st->jobs_cv);
+	pthread_cond_broadcast(&st->next_cv);
 	pthread_mutex_unlock(&st->mu);
 }
 
@@ -1186,6 +1379,8 @@ void lx_exec_stop(struct sbx *s)
 	pthread_mutex_lock(&st->mu);
 	st->stopping = 1;
 	pthread_cond_broadcast(&st->cv);
+	pthread_cond_broadcast(&st->jobs_cv);
+	pthread_cond_broadcast(&st->next_cv);
 	pthread_mutex_unlock(&st->mu);
 	for (int i = 0; i < st->nworkers; i++)
 		pthread_join(st->workers[i], NULL);
@@ -1207,13 +1402,6 @@ void lx_exec_stop(struct sbx *s)
 		if (!fn->envs)
 			free(fn); /* a straggler keeps its function (a few bytes) */
 	}
-	while (st->jobs) {
-		struct lx_job *j = st->jobs;
-
-		st->jobs = j->next;
-		free(j->payload);
-		free(j);
-	}
 	pthread_mutex_unlock(&st->mu);
 	sbx_set_state(s, STATE_NAME, NULL);
 	if (st->nenvs == 0) {
@@ -1223,6 +1411,8 @@ void lx_exec_stop(struct sbx *s)
 		unlink(path);
 		pthread_mutex_destroy(&st->mu);
 		pthread_cond_destroy(&st->cv);
+		pthread_cond_destroy(&st->jobs_cv);
+		pthread_cond_destroy(&st->next_cv);
 		free(st);
 	}
 }

@@ -7,6 +7,8 @@ SANDBOX_FILES := \
 	aws/sandbox/wire.c \
 	aws/sandbox/svc_sts.c \
 	aws/sandbox/svc_iam.c \
+	aws/sandbox/iam_policy.c \
+	aws/sandbox/iam_enforce.c \
 	aws/sandbox/svc_sqs.c \
 	aws/sandbox/svc_dynamodb.c \
 	aws/sandbox/ddb_expr.c \

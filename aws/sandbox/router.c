@@ -8,6 +8,7 @@
 
 #include "aws/client/service.h"
 #include "aws/client/sigv4.h"
+#include "iam_enforce.h"
 #include "sbx_int.h"
 #include "wire.h"
 
@@ -116,12 +117,15 @@ static void json_error(struct sbx_http *h, const struct route *rt, int status, c
 		       const char *message)
 {
 	json_t *doc;
-	char type[192];
+	char type[192], clean[1024];
 	char *text;
 
 	snprintf(type, sizeof(type), "com.amazonaws.%s#%s", rt->service[0] ? rt->service : "sandbox",
 		 code);
-	doc = json_pack("{s:s, s:s}", "__type", type, "message", message);
+	/* the message may echo the caller's bytes (an unknown operation): JSON needs UTF-8 */
+	snprintf(clean, sizeof(clean), "%s", message);
+	sbx_wire_utf8_clean(clean);
+	doc = json_pack("{s:s, s:s}", "__type", type, "message", clean);
 	text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
 	aws_buf_reset(&h->out);
 	if (text)
@@ -157,7 +161,6 @@ static void rest_error(struct sbx_http *h, int status, const char *code, const c
 {
 	json_t *doc = json_pack("{s:s, s:s}", "message", message, "code", code);
 	char *text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
-
 	aws_buf_reset(&h->out);
 	if (text)
 		aws_buf_adds(&h->out, text);
@@ -333,7 +336,12 @@ static void dispatch(struct sbx *s, struct sbx_http *h, struct route *rt, struct
 	}
 	r->service = rt->service;
 	r->op = op->name;
-	rc = op->fn(r, in, &out);
+	rc = sbx_iam_authorize(r, in);
+	if (rc == 0) {
+		rc = op->fn(r, in, &out);
+		if (rc == 0)
+			sbx_iam_after_write(s, rt->service, rt->op);
+	}
 	if (rc != 0) {
 		if (!r->err_status)
 			sbx_error(r, 500, "InternalFailure", "The request processing has failed");
@@ -477,6 +485,11 @@ void sbx_route(struct sbx *s, struct sbx_http *h)
 				continue;
 			aws_buf_reset(&h->out);
 			if (svc->route(&r, &status, &h->out, &ct) == 0) {
+				/* a function's role may have changed: drop the cached roles */
+				if (!invoke && strncmp(h->path, "/2015-03-31/functions", 21) == 0 &&
+				    (strcmp(h->method, "PUT") == 0 || strcmp(h->method, "DELETE") == 0 ||
+				     strcmp(h->path + 21, "") == 0 || strcmp(h->path + 21, "/") == 0))
+					sbx_iam_after_write(s, "lambda", h->method);
 				if (r.err_status) {
 					rest_error(h, r.err_status, r.err_code, r.err_message);
 				} else {

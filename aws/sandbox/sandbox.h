@@ -19,6 +19,8 @@ struct sbx_opts {
 	const char *data_dir;  /* required: created 0700 when missing */
 	int strict_auth;       /* verify SigV4 against the configured key pairs */
 	int no_enforce_iam;    /* hardening issue: IAM evaluation off */
+	int headless;          /* no socket and no HTTP server: callers drive sbx_route()
+				* themselves (the fuzzer); long polls return at once */
 };
 
 /* One running sandbox (opaque outside aws/sandbox). */

@@ -32,6 +32,18 @@ struct sbx {
 	int nstates;
 	json_t *keys;               /* strict auth: {"AKID": "secret"} */
 	int ninit;                  /* services whose init hook ran (in sbx_services order) */
+	int enforce_iam;            /* role sessions are held to their policies (iam_enforce.c) */
+	struct sbx_iam *iam;        /* its policy cache */
+};
+
+/* Where a request's headers come from: what sbx_http.conn and sbx_req.conn point to. The
+ * server wraps its libmicrohttpd connection; a caller without a socket (the fuzzer) holds
+ * the headers in memory instead. */
+struct sbx_conn {
+	void *mhd;                 /* struct MHD_Connection, or NULL: the headers below */
+	const char *const *names;  /* in arrival order (borrowed) */
+	const char *const *values;
+	int n;
 };
 
 /* One HTTP exchange as the router sees it (in: borrowed; out: owned by the caller). */
@@ -41,7 +53,7 @@ struct sbx_http {
 	const char *query;  /* raw, "" when none */
 	const char *body;
 	size_t body_len;
-	void *conn;         /* struct MHD_Connection */
+	void *conn;         /* struct sbx_conn */
 	/* out */
 	int status;
 	struct aws_buf out;
@@ -72,6 +84,13 @@ void sbx_store_close(struct sbx *s);
 sqlite3_stmt *sbx_db_prep(struct sbx *s, sqlite3 *db, const char *sql, const char *fmt, ...);
 /* Prepare, bind and step a statement to completion. Returns the changed row count or -1. */
 int sbx_db_run(struct sbx *s, sqlite3 *db, const char *sql, const char *fmt, ...);
+/* Like sbx_db_prep, but the statement stays prepared for the next use of the same sql (a
+ * string constant): borrowed, give it back with sbx_db_done before unlocking the store;
+ * never finalize it. Returns NULL on failure (logged). */
+sqlite3_stmt *sbx_db_stmt(struct sbx *s, sqlite3 *db, const char *sql, const char *fmt, ...);
+/* Give back a statement from sbx_db_stmt (reset and unbound for the next use); NULL is
+ * ignored. */
+void sbx_db_done(struct sbx *s, sqlite3_stmt *st);
 /* A column as a string ("" for NULL; borrowed until the next step). */
 const char *sbx_col(sqlite3_stmt *st, int i);
 

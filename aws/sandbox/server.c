@@ -15,7 +15,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "iam_enforce.h"
 #include "sbx_int.h"
+#include "wire.h"
 
 /* One request's state between libmicrohttpd's calls (freed in on_completed). */
 struct req_ctx {
@@ -158,6 +160,8 @@ int sbx_error(struct sbx_req *r, int status, const char *code, const char *fmt, 
 	va_start(ap, fmt);
 	vsnprintf(r->err_message, sizeof(r->err_message), fmt, ap);
 	va_end(ap);
+	/* messages echo the caller's bytes (a method, a name): replies need valid UTF-8 */
+	sbx_wire_utf8_clean(r->err_message);
 	return -1;
 }
 
@@ -225,7 +229,16 @@ const char *sbx_endpoint(const struct sbx *s)
 
 const char *sbx_conn_header(void *conn, const char *name)
 {
-	return MHD_lookup_connection_value(conn, MHD_HEADER_KIND, name);
+	const struct sbx_conn *c = conn;
+
+	if (!c)
+		return NULL;
+	if (c->mhd)
+		return MHD_lookup_connection_value(c->mhd, MHD_HEADER_KIND, name);
+	for (int i = 0; i < c->n; i++)
+		if (strcasecmp(c->names[i], name) == 0)
+			return c->values[i];
+	return NULL;
 }
 
 struct hdr_list {
@@ -249,15 +262,27 @@ static enum MHD_Result collect_header(void *cls, enum MHD_ValueKind kind, const 
 
 int sbx_conn_headers(void *conn, const char **names, const char **values, int max)
 {
+	const struct sbx_conn *c = conn;
 	struct hdr_list l = { names, values, 0, max };
 
-	MHD_get_connection_values(conn, MHD_HEADER_KIND, collect_header, &l);
+	if (c && c->mhd)
+		MHD_get_connection_values(c->mhd, MHD_HEADER_KIND, collect_header, &l);
+	for (int i = 0; c && !c->mhd && i < c->n && l.n < max; i++, l.n++) {
+		names[l.n] = c->names[i];
+		values[l.n] = c->values[i];
+	}
 	return l.n;
 }
 
-/* The body cap for a request target: Lambda's function APIs take zips inline. */
+/* API Gateway's REST API payload quota (10 MB), for the invoke URLs. */
+#define SBX_MAX_BODY_INVOKE ((size_t)10 * 1024 * 1024)
+
+/* The body cap for a request target: Lambda's function APIs take zips inline; an API's
+ * invoke URL takes what API Gateway takes. */
 static size_t body_cap(const char *uri)
 {
+	if (uri && strncmp(uri, "/restapis/", 10) == 0 && strstr(uri, "/_user_request_"))
+		return SBX_MAX_BODY_INVOKE;
 	return uri && strncmp(uri, "/2015-03-31/functions", 21) == 0 ? SBX_MAX_BODY_LAMBDA
 								     : SBX_MAX_BODY;
 }
@@ -345,6 +370,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	struct sbx *s = cls;
 	struct req_ctx *ctx = *con_cls;
 	struct sbx_http h;
+	struct sbx_conn c = { conn, NULL, NULL, 0 };
 	enum MHD_Result ret;
 	char *q;
 
@@ -387,7 +413,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	h.query = q ? q : "";
 	h.body = ctx->body.data ? ctx->body.data : "";
 	h.body_len = ctx->body.len;
-	h.conn = conn;
+	h.conn = &c;
 	aws_buf_init(&h.out, 0);
 	sbx_route(s, &h);
 	{
@@ -533,6 +559,7 @@ static void free_sbx(struct sbx *s)
 	pthread_mutex_destroy(&s->log_mu);
 	pthread_mutex_destroy(&s->db_mu);
 	pthread_mutex_destroy(&s->state_mu);
+	sbx_iam_enforce_cleanup(s);
 	free(s->data_dir);
 	free(s);
 }
@@ -558,6 +585,11 @@ int sbx_start(const struct sbx_opts *opts, struct sbx **out, char *errbuf, size_
 	pthread_mutex_init(&s->db_mu, NULL);
 	pthread_mutex_init(&s->state_mu, NULL);
 	s->strict_auth = opts->strict_auth;
+	s->enforce_iam = !opts->no_enforce_iam;
+	if (sbx_iam_enforce_init(s) != 0) {
+		snprintf(errbuf, errlen, "out of memory");
+		goto fail;
+	}
 	s->data_dir = strdup(opts->data_dir);
 	if (!s->data_dir || make_dirs(s->data_dir) != 0) {
 		snprintf(errbuf, errlen, "cannot create data directory %s: %s", opts->data_dir,
@@ -579,9 +611,11 @@ int sbx_start(const struct sbx_opts *opts, struct sbx **out, char *errbuf, size_
 	}
 	if (s->strict_auth && load_keys(s, errbuf, errlen) != 0)
 		goto fail;
-	s->listen_fd = listen_on(port, &s->port, errbuf, errlen);
-	if (s->listen_fd < 0)
-		goto fail;
+	if (!opts->headless) {
+		s->listen_fd = listen_on(port, &s->port, errbuf, errlen);
+		if (s->listen_fd < 0)
+			goto fail;
+	}
 	snprintf(s->endpoint, sizeof(s->endpoint), "http://127.0.0.1:%d", s->port);
 	if (sbx_store_open(s, errbuf, errlen) != 0)
 		goto fail;
@@ -594,6 +628,15 @@ int sbx_start(const struct sbx_opts *opts, struct sbx **out, char *errbuf, size_
 			goto fail_services;
 		}
 		s->ninit = i + 1;
+	}
+	if (opts->headless) {
+		for (int i = s->ninit - 1; i >= 0; i--)
+			if (sbx_services[i]->quiesce)
+				sbx_services[i]->quiesce(s);
+		sbx_log(s, "INFO", "headless (data %s)", s->data_dir);
+		aws_buf_cleanup(&path);
+		*out = s;
+		return 0;
 	}
 	s->mhd = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
 				  MHD_USE_ERROR_LOG,
@@ -609,8 +652,8 @@ int sbx_start(const struct sbx_opts *opts, struct sbx **out, char *errbuf, size_
 		goto fail_services;
 	}
 	s->listen_fd = -1; /* the daemon owns it now */
-	sbx_log(s, "INFO", "listening on %s (data %s%s)", s->endpoint, s->data_dir,
-		s->strict_auth ? ", strict auth" : "");
+	sbx_log(s, "INFO", "listening on %s (data %s%s%s)", s->endpoint, s->data_dir,
+		s->strict_auth ? ", strict auth" : "", s->enforce_iam ? "" : ", IAM not enforced");
 	aws_buf_cleanup(&path);
 	*out = s;
 	return 0;

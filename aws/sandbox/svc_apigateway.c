@@ -1348,48 +1348,124 @@ out:
 	return 0;
 }
 
+/* The documents the last invocation loaded, parsed (per sandbox, under the store lock): an
+ * invocation reads the stored texts (cheap) and parses them only when they differ from these,
+ * so a change to the API or its stage is seen at once. The parsed documents are shared
+ * read-only with the invocations (jansson's reference counts are atomic). */
+struct deployed_cache {
+	char *api_text, *dep_text, *stage_name;
+	json_t *stage, *api;
+};
+
+static void deployed_cache_clear(struct deployed_cache *c)
+{
+	free(c->api_text);
+	free(c->dep_text);
+	free(c->stage_name);
+	json_decref(c->stage);
+	json_decref(c->api);
+	memset(c, 0, sizeof(*c));
+}
+
+/* The text of the one row sql (a string constant: it stays prepared) selects for a and b
+ * (b may be NULL) into *text (new string, caller frees; NULL when there is no row).
+ * Returns 0, or -1 when the store failed. */
+static int doc_text(struct sbx *s, sqlite3 *db, const char *sql, const char *a, const char *b,
+		    char **text)
+{
+	sqlite3_stmt *st = b ? sbx_db_stmt(s, db, sql, "ss", a, b) : sbx_db_stmt(s, db, sql, "s", a);
+
+	*text = NULL;
+	if (!st)
+		return -1;
+	if (sqlite3_step(st) == SQLITE_ROW && !(*text = strdup(sbx_col(st, 0)))) {
+		sbx_db_done(s, st);
+		return -1;
+	}
+	sbx_db_done(s, st);
+	return 0;
+}
+
 int sbx_apigw_load_deployed(struct sbx *s, const char *api_id, const char *stage_name,
 			    struct sbx_apigw_deployed *out)
 {
 	sqlite3 *db = sbx_db_lock(s);
-	sqlite3_stmt *st = NULL;
-	json_t *api = NULL, *dep = NULL;
-	int rc = -1;
+	struct deployed_cache *c = sbx_get_state(s, "apigateway");
+	char *api_text = NULL, *dep_text = NULL;
+	json_t *api = NULL, *dep = NULL, *stage;
+	int rc = -1, hit;
 
 	memset(out, 0, sizeof(*out));
-	st = sbx_db_prep(s, db, "SELECT doc FROM apigw_apis WHERE id = ?1", "s", api_id);
-	if (!st)
+	if (!c && (c = calloc(1, sizeof(*c))) != NULL)
+		sbx_set_state(s, "apigateway", c);
+	if (doc_text(s, db, "SELECT doc FROM apigw_apis WHERE id = ?1", api_id, NULL, &api_text))
 		goto done;
-	if (sqlite3_step(st) == SQLITE_ROW)
-		api = json_loads(sbx_col(st, 0), 0, NULL);
-	sqlite3_finalize(st);
-	if (!api) {
+	hit = c && api_text && c->api_text && strcmp(c->api_text, api_text) == 0 &&
+	      strcmp(c->stage_name, stage_name) == 0;
+	if (hit) {
+		stage = c->stage;
+	} else {
+		api = api_text ? json_loads(api_text, 0, NULL) : NULL;
 		rc = 1;
-		goto done;
+		if (!api)
+			goto done;
+		stage = json_object_get(json_object_get(api, "stages"), stage_name);
 	}
-	out->stage = json_incref(json_object_get(json_object_get(api, "stages"), stage_name));
 	rc = 2;
-	if (!out->stage)
+	if (!stage)
 		goto done;
-	st = sbx_db_prep(s, db, "SELECT doc FROM apigw_deployments WHERE api_id = ?1 AND id = ?2",
-			 "ss", api_id, sbx_str(out->stage, "deploymentId"));
-	if (!st) {
+	if (doc_text(s, db, "SELECT doc FROM apigw_deployments WHERE api_id = ?1 AND id = ?2", api_id,
+		     sbx_str(stage, "deploymentId") ? sbx_str(stage, "deploymentId") : "", &dep_text)) {
 		rc = -1;
 		goto done;
 	}
-	if (sqlite3_step(st) == SQLITE_ROW)
-		dep = json_loads(sbx_col(st, 0), 0, NULL);
-	sqlite3_finalize(st);
-	out->api = dep ? json_incref(json_object_get(dep, "api")) : NULL;
-	if (out->api)
+	if (!dep_text)
+		goto done;
+	out->stage = json_incref(stage);
+	if (hit && strcmp(c->dep_text, dep_text) == 0) {
+		out->api = json_incref(c->api);
 		rc = 0;
+		goto done;
+	}
+	dep = json_loads(dep_text, 0, NULL);
+	out->api = dep ? json_incref(json_object_get(dep, "api")) : NULL;
+	if (!out->api)
+		goto done;
+	rc = 0;
+	if (c) {
+		deployed_cache_clear(c);
+		c->stage_name = strdup(stage_name);
+		if (c->stage_name) {
+			c->api_text = api_text;
+			c->dep_text = dep_text;
+			api_text = dep_text = NULL;
+			c->stage = json_incref(out->stage);
+			c->api = json_incref(out->api);
+		}
+	}
 done:
 	sbx_db_unlock(s);
+	free(api_text);
+	free(dep_text);
 	json_decref(api);
 	json_decref(dep);
 	if (rc != 0)
 		sbx_apigw_deployed_cleanup(out);
 	return rc;
+}
+
+static void apigw_shutdown(struct sbx *s)
+{
+	struct deployed_cache *c;
+
+	sbx_db_lock(s);
+	c = sbx_get_state(s, "apigateway");
+	sbx_set_state(s, "apigateway", NULL);
+	sbx_db_unlock(s);
+	if (c) {
+		deployed_cache_clear(c);
+		free(c);
+	}
 }
 
 void sbx_apigw_deployed_cleanup(struct sbx_apigw_deployed *d)
@@ -1409,6 +1485,6 @@ const struct sbx_service sbx_svc_apigateway = {
 	.ops = NULL,
 	.nops = 0,
 	.init = NULL,
-	.shutdown = NULL,
+	.shutdown = apigw_shutdown,
 	.route = route,
 };

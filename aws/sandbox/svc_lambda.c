@@ -15,8 +15,10 @@
 #include <unistd.h>
 #include <zip.h>
 
+#include "iam_enforce.h"
 #include "lambda_int.h"
 #include "sbx_int.h"
+#include "wire.h"
 
 #define ZIP_CAP ((size_t)50 * 1024 * 1024)          /* direct upload limit */
 #define UNZIPPED_CAP ((zip_uint64_t)262144000)      /* 250 MB unzipped */
@@ -68,6 +70,7 @@ static int lerr(struct lreq *q, int status, const char *code, const char *fmt, .
 	va_start(ap, fmt);
 	vsnprintf(q->msg, sizeof(q->msg), fmt, ap);
 	va_end(ap);
+	sbx_wire_utf8_clean(q->msg); /* it may echo the caller's bytes: JSON needs UTF-8 */
 	return -1;
 }
 
@@ -249,7 +252,7 @@ static int make_parents(const char *path, size_t base_len)
 	for (size_t i = base_len + 1; i < n; i++) {
 		if (tmp[i] == '/') {
 			tmp[i] = '\0';
-			if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
+			if (mkdir(tmp, 0700) != 0 && errno != EEXIST)
 				return -1;
 			tmp[i] = '/';
 		}
@@ -283,6 +286,7 @@ static int extract_entry(zip_t *za, zip_uint64_t i, const char *path, mode_t mod
 	zip_file_t *zf = zip_fopen_index(za, i, 0);
 	char buf[65536];
 	zip_int64_t n;
+	zip_uint64_t written = 0;
 	int fd = -1, rc = -1;
 
 	if (!zf)
@@ -306,10 +310,12 @@ static int extract_entry(zip_t *za, zip_uint64_t i, const char *path, mode_t mod
 		n = zip_fread(zf, buf, sizeof(buf));
 		if (n <= 0)
 			break;
-		if (write(fd, buf, (size_t)n) != n)
-			goto done;
+		written += (zip_uint64_t)n;
+		if (written > size || write(fd, buf, (size_t)n) != n)
+			goto done; /* never more than the size the unzipped-size cap counted */
 	}
-	if (n < 0 || fchmod(fd, (mode & 0777) ? (mode & 0777) : 0644) != 0)
+	/* the owner's bits only: the code is the operator's, like the rest of the data dir */
+	if (n < 0 || fchmod(fd, (mode & 0700) ? (mode & 0700) : 0600) != 0)
 		goto done;
 	rc = 0;
 done:
@@ -343,7 +349,7 @@ static int unpack_zip(struct lreq *q, const char *data, size_t len, const char *
 		     "Please check your file, then try to upload again.");
 		goto done;
 	}
-	if (mkdir(tmp, 0755) != 0) {
+	if (mkdir(tmp, 0700) != 0) {
 		lerr(q, 500, "ServiceException", "cannot create %s", tmp);
 		goto done;
 	}
@@ -379,7 +385,7 @@ static int unpack_zip(struct lreq *q, const char *data, size_t len, const char *
 			goto io_fail;
 		nl = strlen(sb.name);
 		if (sb.name[nl - 1] == '/' || S_ISDIR(mode)) {
-			if (mkdir(path, 0755) != 0 && errno != EEXIST)
+			if (mkdir(path, 0700) != 0 && errno != EEXIST)
 				goto io_fail;
 			continue;
 		}
@@ -456,10 +462,11 @@ done:
 	return rc;
 }
 
-/* The role's stable access key (derived from the role ARN) and its persisted secret and
- * token in STS's credentials, so a call from the function maps back to the role. Lock held. */
-static void role_credentials(struct sbx *s, sqlite3 *db, const char *role, char ak[32],
-			     char sk[64], char token[200])
+/* The stable access key of function name's session of role (derived from both) and its
+ * persisted secret and token in STS's credentials, so a call from the function maps back
+ * to the role; the session is named after the function, as on AWS. Lock held. */
+static void role_credentials(struct sbx *s, sqlite3 *db, const char *role, const char *name,
+			     char ak[32], char sk[64], char token[200])
 {
 	static const char b32[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
 	unsigned char md[SHA256_DIGEST_LENGTH];
@@ -468,7 +475,7 @@ static void role_credentials(struct sbx *s, sqlite3 *db, const char *role, char 
 	char role_id[64] = "";
 
 	aws_buf_init(&seed, 0);
-	aws_buf_printf(&seed, "cleanops-lambda-role\n%s", role);
+	aws_buf_printf(&seed, "cleanops-lambda-role\n%s\n%s", role, name);
 	SHA256((const unsigned char *)aws_buf_str(&seed), seed.len, md);
 	aws_buf_cleanup(&seed);
 	memcpy(ak, "ASIA", 4);
@@ -491,14 +498,17 @@ static void role_credentials(struct sbx *s, sqlite3 *db, const char *role, char 
 		snprintf(role_id, sizeof(role_id), "%s", sbx_col(st, 0));
 	sqlite3_finalize(st);
 	sbx_db_run(s, db, "INSERT OR REPLACE INTO sts_creds VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-		   "ssssssi", ak, sk, token, role, role_id, "lambda", FOREVER_MS);
+		   "ssssssi", ak, sk, token, role, role_id, name, FOREVER_MS);
 }
 
 /* ---- validation ---- */
 
+/* The execution role must be a role ARN and (IAM enforcement) a role of the sandbox's IAM
+ * whose trust policy lets lambda.amazonaws.com assume it. Store lock NOT held. */
 static int check_role(struct lreq *q, const char *role)
 {
-	if (!role || strncmp(role, "arn:aws:iam::", 13) != 0 || !strstr(role, ":role/"))
+	if (!role || strncmp(role, "arn:aws:iam::", 13) != 0 || !strstr(role, ":role/") ||
+	    !sbx_iam_role_trusts(q->r->sbx, role, "lambda.amazonaws.com"))
 		return lerr(q, 400, "InvalidParameterValueException",
 			    "The role defined for the function cannot be assumed by Lambda.");
 	return 0;
@@ -664,7 +674,7 @@ static int create_function(struct lreq *q, json_t *in)
 	const char *runtime = sbx_str(in, "Runtime"), *handler = sbx_str(in, "Handler");
 	const char *ptype = sbx_str(in, "PackageType");
 	json_t *env = json_object_get(in, "Environment"), *arch = json_object_get(in, "Architectures");
-	json_t *config = NULL, *tags = json_object_get(in, "Tags");
+	json_t *config = NULL, *tags = json_object_get(in, "Tags"), *arch_default;
 	char name[65], arn[192], b64[48], hex[65], lm[40], rev[37], ak[32], sk[64], token[200];
 	char *cfg_text = NULL, *tags_text = NULL;
 	long long size = 0;
@@ -703,6 +713,7 @@ static int create_function(struct lreq *q, json_t *in)
 	make_arn(q->r->region, name, arn, sizeof(arn));
 	last_modified(lm);
 	sbx_uuid(rev);
+	arch_default = arch ? NULL : json_pack("[s]", "x86_64");
 	config = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:s, s:I, s:I, s:s, s:s, s:s,"
 			   " s:{s:s}, s:s, s:s, s:s, s:s, s:O, s:{s:i}, s:{s:s, s:s},"
 			   " s:{s:s, s:s}}",
@@ -714,13 +725,12 @@ static int create_function(struct lreq *q, json_t *in)
 			   "Version", "$LATEST", "TracingConfig", "Mode", "PassThrough",
 			   "RevisionId", rev, "State", "Active", "LastUpdateStatus", "Successful",
 			   "PackageType", "Zip", "Architectures",
-			   arch ? arch : json_pack("[s]", "x86_64"), "EphemeralStorage", "Size", 512,
+			   arch ? arch : arch_default, "EphemeralStorage", "Size", 512,
 			   "LoggingConfig", "LogFormat", "Text", "LogGroup", "",
 			   "SnapStart", "ApplyOn", "None", "OptimizationStatus", "Off");
+	json_decref(arch_default); /* the pack took its own reference, or failed */
 	if (!config)
 		return db_fail(q);
-	if (!arch)
-		json_decref(json_object_get(config, "Architectures")); /* the pack took a copy */
 	{
 		char group[128];
 
@@ -737,7 +747,7 @@ static int create_function(struct lreq *q, json_t *in)
 	cfg_text = json_dumps(config, JSON_COMPACT);
 	tags_text = json_is_object(tags) ? json_dumps(tags, JSON_COMPACT) : NULL;
 	db = sbx_db_lock(s);
-	role_credentials(s, db, role, ak, sk, token);
+	role_credentials(s, db, role, name, ak, sk, token);
 	n = cfg_text ? sbx_db_run(s, db, "INSERT OR IGNORE INTO lambda_functions (name, config, "
 				  "code_hex, access_key, secret, token, concurrency, policy, tags, "
 				  "created) VALUES (?1, ?2, ?3, ?4, ?5, ?6, NULL, NULL, ?7, ?8)",
@@ -885,7 +895,7 @@ static int update_configuration(struct lreq *q, const char *name, json_t *in)
 	db = sbx_db_lock(s);
 	rc = save_config(s, db, name, config, NULL);
 	if (rc == 0 && role) {
-		role_credentials(s, db, role, ak, sk, token);
+		role_credentials(s, db, role, name, ak, sk, token);
 		rc = sbx_db_run(s, db, "UPDATE lambda_functions SET access_key = ?2, secret = ?3, "
 				"token = ?4 WHERE name = ?1", "ssss", name, ak, sk, token) == 1 ? 0 : -1;
 	}
@@ -1278,6 +1288,60 @@ static int split_name(const char *p, char *fname, size_t n, const char **rest)
 	return 0;
 }
 
+/* Bodies from this size on are checked for an inline zip (CreateFunction, UpdateFunctionCode). */
+#define BIG_BODY (1024 * 1024)
+
+/* A function's code arrives as one base64 string of up to 70 MB ("ZipFile"), which jansson
+ * lexes a byte at a time (about 0.5 s for a 23 MB zip). Parse the body without it and put
+ * it back as a string: the value is copied once, checked to be plain base64 (no escapes).
+ * Returns the object (new reference), or NULL when the body is not of that shape: the
+ * caller then parses it the ordinary way. */
+static json_t *load_code_body(const char *body, size_t len)
+{
+	static const char key[] = "\"ZipFile\"";
+	unsigned char b64_table[256] = { 0 }; /* 1 for the base64 alphabet */
+	const char *k = memmem(body, len, key, sizeof(key) - 1), *end = body + len, *v, *e;
+	json_t *in = NULL, *code, *zip;
+	char *rest;
+	size_t vlen;
+
+	if (len < BIG_BODY || !k ||
+	    memmem(k + 1, (size_t)(end - k - 1), key, sizeof(key) - 1)) /* exactly one */
+		return NULL;
+	for (v = k + sizeof(key) - 1; v < end && *v && strchr(" \t\r\n", *v); v++)
+		;
+	if (v >= end || *v++ != ':')
+		return NULL;
+	while (v < end && *v && strchr(" \t\r\n", *v))
+		v++;
+	if (v >= end || *v++ != '"' || !(e = memchr(v, '"', (size_t)(end - v))))
+		return NULL;
+	vlen = (size_t)(e - v);
+	for (const char *c = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=";
+	     *c; c++)
+		b64_table[(unsigned char)*c] = 1;
+	for (size_t i = 0; i < vlen; i++)
+		if (!b64_table[(unsigned char)v[i]])
+			return NULL;
+	rest = malloc(len - vlen);
+	if (!rest)
+		return NULL;
+	memcpy(rest, body, (size_t)(v - body));
+	memcpy(rest + (v - body), e, (size_t)(end - e));
+	in = json_loadb(rest, len - vlen, 0, NULL);
+	free(rest);
+	code = json_object_get(in, "Code");
+	if (!json_is_object(code))
+		code = in;
+	zip = json_object_get(code, "ZipFile");
+	if (!json_is_object(in) || !json_is_string(zip) || json_string_length(zip) != 0 ||
+	    json_object_set_new(code, "ZipFile", json_stringn_nocheck(v, vlen)) != 0) {
+		json_decref(in);
+		return NULL;
+	}
+	return in;
+}
+
 /* Dispatch one Lambda REST request (q->err set on failure). */
 static void dispatch(struct lreq *q, const char *path)
 {
@@ -1312,7 +1376,9 @@ static void dispatch(struct lreq *q, const char *path)
 	}
 	if (strcmp(m, "POST") == 0 || strcmp(m, "PUT") == 0) {
 		if (!(rest && strcmp(rest, "/invocations") == 0)) {
-			in = r->body_len ? json_loadb(r->body, r->body_len, 0, &jerr) : json_object();
+			in = r->body_len ? load_code_body(r->body, r->body_len) : json_object();
+			if (!in && r->body_len)
+				in = json_loadb(r->body, r->body_len, 0, &jerr);
 			if (!json_is_object(in)) {
 				json_decref(in);
 				lerr(q, 400, "InvalidRequestContentException",

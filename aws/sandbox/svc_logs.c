@@ -402,19 +402,118 @@ static int insert_event(struct sbx *s, sqlite3 *db, const char *group, const cha
 			  stream, ts, now, (long long)strlen(message)) < 0 ? -1 : 0;
 }
 
+/* Lines from the sandbox's own writers (the functions' output, START/END/REPORT) wait here
+ * and go to the store together, in one transaction: when PENDING_MAX wait, when the oldest
+ * waited PENDING_MS, before every Logs operation (so the API always shows every line put
+ * before it) and at shutdown. A line a function prints costs a copy, not a commit.
+ * Guarded by the store lock. */
+#define PENDING_MAX 512
+#define PENDING_MS 100
+
+struct pending_line {
+	char *group, *stream, *message;
+	long long ts, ingestion;
+};
+
+struct logs_state {
+	struct pending_line *lines;
+	size_t n, cap;
+};
+
+/* Write the waiting lines (lock held). A line that cannot be written is logged and dropped. */
+static void pending_flush_locked(struct sbx *s, sqlite3 *db, struct logs_state *st)
+{
+	const char *group = NULL, *stream = NULL;
+	int ok;
+
+	if (!st || st->n == 0)
+		return;
+	ok = sbx_db_exec(s, db, "BEGIN") == 0;
+	for (size_t i = 0; ok && i < st->n; i++) {
+		struct pending_line *l = &st->lines[i];
+
+		if (!group || strcmp(group, l->group) != 0 || strcmp(stream, l->stream) != 0) {
+			ok = ensure(s, db, l->group, l->stream) == 0;
+			group = l->group;
+			stream = l->stream;
+		}
+		ok = ok && insert_event(s, db, l->group, l->stream, l->ts, l->ingestion, l->message) == 0;
+	}
+	if (!ok || sbx_db_exec(s, db, "COMMIT") != 0) {
+		sbx_db_exec(s, db, "ROLLBACK");
+		sbx_log(s, "ERROR", "logs: %zu lines of the functions could not be stored", st->n);
+	}
+	for (size_t i = 0; i < st->n; i++) {
+		free(st->lines[i].group);
+		free(st->lines[i].stream);
+		free(st->lines[i].message);
+	}
+	st->n = 0;
+}
+
+/* Write the waiting lines (takes the store lock). */
+static void pending_flush(struct sbx *s)
+{
+	sqlite3 *db = sbx_db_lock(s);
+
+	pending_flush_locked(s, db, sbx_get_state(s, "logs"));
+	sbx_db_unlock(s);
+}
+
 int sbx_logs_put_internal(struct sbx *s, const char *group, const char *stream,
 			  long long timestamp_ms, const char *message)
 {
 	sqlite3 *db = sbx_db_lock(s);
+	struct logs_state *st = sbx_get_state(s, "logs");
+	struct pending_line *l;
 	int rc = -1;
 
-	sbx_db_exec(s, db, "BEGIN");
-	if (ensure(s, db, group, stream) == 0 &&
-	    insert_event(s, db, group, stream, timestamp_ms, sbx_now_ms(), message) == 0)
-		rc = 0;
-	sbx_db_exec(s, db, rc == 0 ? "COMMIT" : "ROLLBACK");
+	if (!st && (st = calloc(1, sizeof(*st))) != NULL)
+		sbx_set_state(s, "logs", st);
+	if (st && st->n == st->cap) {
+		size_t cap = st->cap ? st->cap * 2 : 64;
+		struct pending_line *grown = realloc(st->lines, cap * sizeof(*grown));
+
+		if (grown) {
+			st->lines = grown;
+			st->cap = cap;
+		}
+	}
+	if (!st || st->n == st->cap)
+		goto done;
+	l = &st->lines[st->n];
+	l->group = strdup(group);
+	l->stream = strdup(stream);
+	l->message = strdup(message);
+	l->ts = timestamp_ms;
+	l->ingestion = sbx_now_ms();
+	if (!l->group || !l->stream || !l->message) {
+		free(l->group);
+		free(l->stream);
+		free(l->message);
+		goto done;
+	}
+	st->n++;
+	rc = 0;
+	if (st->n >= PENDING_MAX || l->ingestion - st->lines[0].ingestion >= PENDING_MS)
+		pending_flush_locked(s, db, st);
+done:
 	sbx_db_unlock(s);
 	return rc;
+}
+
+static void logs_shutdown(struct sbx *s)
+{
+	sqlite3 *db = sbx_db_lock(s);
+	struct logs_state *st = sbx_get_state(s, "logs");
+
+	pending_flush_locked(s, db, st);
+	sbx_set_state(s, "logs", NULL);
+	sbx_db_unlock(s);
+	if (st) {
+		free(st->lines);
+		free(st);
+	}
 }
 
 static int put_log_events(struct sbx_req *r, json_t *in, json_t **out)
@@ -780,18 +879,37 @@ out:
 	return rc;
 }
 
+/* Every operation first stores the lines still waiting, so it sees (and comes after) them. */
+#define FLUSHED(fn)                                                        \
+	static int fn##_flushed(struct sbx_req *r, json_t *in, json_t **out) \
+	{                                                                  \
+		pending_flush(r->sbx);                                      \
+		return fn(r, in, out);                                     \
+	}
+FLUSHED(create_log_group)
+FLUSHED(create_log_stream)
+FLUSHED(delete_log_group)
+FLUSHED(delete_log_stream)
+FLUSHED(delete_retention_policy)
+FLUSHED(describe_log_groups)
+FLUSHED(describe_log_streams)
+FLUSHED(filter_log_events)
+FLUSHED(get_log_events)
+FLUSHED(put_log_events)
+FLUSHED(put_retention_policy)
+
 static const struct sbx_op ops[] = {
-	{ "CreateLogGroup", create_log_group },
-	{ "CreateLogStream", create_log_stream },
-	{ "DeleteLogGroup", delete_log_group },
-	{ "DeleteLogStream", delete_log_stream },
-	{ "DeleteRetentionPolicy", delete_retention_policy },
-	{ "DescribeLogGroups", describe_log_groups },
-	{ "DescribeLogStreams", describe_log_streams },
-	{ "FilterLogEvents", filter_log_events },
-	{ "GetLogEvents", get_log_events },
-	{ "PutLogEvents", put_log_events },
-	{ "PutRetentionPolicy", put_retention_policy },
+	{ "CreateLogGroup", create_log_group_flushed },
+	{ "CreateLogStream", create_log_stream_flushed },
+	{ "DeleteLogGroup", delete_log_group_flushed },
+	{ "DeleteLogStream", delete_log_stream_flushed },
+	{ "DeleteRetentionPolicy", delete_retention_policy_flushed },
+	{ "DescribeLogGroups", describe_log_groups_flushed },
+	{ "DescribeLogStreams", describe_log_streams_flushed },
+	{ "FilterLogEvents", filter_log_events_flushed },
+	{ "GetLogEvents", get_log_events_flushed },
+	{ "PutLogEvents", put_log_events_flushed },
+	{ "PutRetentionPolicy", put_retention_policy_flushed },
 };
 
 const struct sbx_service sbx_svc_logs = {
@@ -799,4 +917,5 @@ const struct sbx_service sbx_svc_logs = {
 	.schema = schema,
 	.ops = ops,
 	.nops = sizeof(ops) / sizeof(ops[0]),
+	.shutdown = logs_shutdown,
 };

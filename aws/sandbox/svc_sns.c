@@ -14,6 +14,7 @@
 #include <openssl/rand.h>
 
 #include "aws/sandbox/sandbox.h"
+#include "aws/sandbox/iam_enforce.h"
 #include "aws/sandbox/sbx_int.h"
 #include "aws/sandbox/sns.h"
 #include "aws/sandbox/sqs.h"
@@ -147,13 +148,14 @@ static int valid_topic_name(const char *name)
 
 /* Does the topic exist? 1 yes, 0 no, -1 store error. Lock held. attrs_out (may be NULL)
  * receives the attributes object (new reference). */
-static int topic_get(sqlite3 *db, const char *arn, json_t **attrs_out, long long *deleted)
+static int topic_get(struct sbx *s, sqlite3 *db, const char *arn, json_t **attrs_out,
+		     long long *deleted)
 {
-	sqlite3_stmt *st = NULL;
+	sqlite3_stmt *st;
 	int rc = -1, step;
 
-	if (sqlite3_prepare_v2(db, "SELECT attrs, deleted_subs FROM sns_topics WHERE arn = ?1", -1,
-			       &st, NULL) != SQLITE_OK)
+	st = sbx_db_stmt(s, db, "SELECT attrs, deleted_subs FROM sns_topics WHERE arn = ?1", NULL);
+	if (!st)
 		return -1;
 	sqlite3_bind_text(st, 1, arn, -1, SQLITE_STATIC);
 	step = sqlite3_step(st);
@@ -169,7 +171,7 @@ static int topic_get(sqlite3 *db, const char *arn, json_t **attrs_out, long long
 	} else if (step == SQLITE_DONE) {
 		rc = 0;
 	}
-	sqlite3_finalize(st);
+	sbx_db_done(s, st);
 	return rc;
 }
 
@@ -255,7 +257,7 @@ static int op_create_topic(struct sbx_req *r, json_t *in, json_t **out)
 	}
 	snprintf(arn, sizeof(arn), "arn:aws:sns:%s:%s:%s", r->region, SBX_ACCOUNT, name);
 	db = sbx_db_lock(r->sbx);
-	found = topic_get(db, arn, NULL, NULL);
+	found = topic_get(r->sbx, db, arn, NULL, NULL);
 	if (found < 0) {
 		store_error(r, db);
 		goto fail;
@@ -399,7 +401,7 @@ static int op_get_topic_attributes(struct sbx_req *r, json_t *in, json_t **out)
 	if (!valid_topic_arn(arn))
 		return invalid(r, "TopicArn");
 	db = sbx_db_lock(r->sbx);
-	found = topic_get(db, arn, &attrs, &deleted);
+	found = topic_get(r->sbx, db, arn, &attrs, &deleted);
 	if (found < 0 || (found && sub_counts(db, arn, &confirmed, &pending))) {
 		store_error(r, db);
 		goto fail;
@@ -451,7 +453,7 @@ static int op_set_topic_attributes(struct sbx_req *r, json_t *in, json_t **out)
 	if (!name)
 		return invalid(r, "AttributeName");
 	db = sbx_db_lock(r->sbx);
-	found = topic_get(db, arn, &attrs, NULL);
+	found = topic_get(r->sbx, db, arn, &attrs, NULL);
 	if (found < 0) {
 		store_error(r, db);
 		goto fail;
@@ -610,17 +612,17 @@ static int unsubscribe_link(struct sbx *s, const char *sub_arn, struct aws_buf *
 }
 
 /* Queue one delivery row (lock held). Returns 0 or -1. */
-static int enqueue_delivery(sqlite3 *db, const struct sub *u, const char *kind,
+static int enqueue_delivery(struct sbx *s, sqlite3 *db, const struct sub *u, const char *kind,
 			    const char *message_id, const char *subject, const char *body,
 			    const char *attrs, int raw)
 {
-	sqlite3_stmt *st = NULL;
+	sqlite3_stmt *st;
 	int rc = -1;
 
-	if (sqlite3_prepare_v2(db, "INSERT INTO sns_deliveries(sub, topic, protocol, endpoint, kind,"
-			       " message_id, subject, body, attrs, raw, next_at)"
-			       " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-			       -1, &st, NULL) != SQLITE_OK)
+	st = sbx_db_stmt(s, db, "INSERT INTO sns_deliveries(sub, topic, protocol, endpoint, kind,"
+			 " message_id, subject, body, attrs, raw, next_at)"
+			 " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)", NULL);
+	if (!st)
 		return -1;
 	sqlite3_bind_text(st, 1, u->arn, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, u->topic, -1, SQLITE_STATIC);
@@ -637,7 +639,7 @@ static int enqueue_delivery(sqlite3 *db, const struct sub *u, const char *kind,
 	sqlite3_bind_int64(st, 11, sbx_now_ms());
 	if (sqlite3_step(st) == SQLITE_DONE)
 		rc = 0;
-	sqlite3_finalize(st);
+	sbx_db_done(s, st);
 	return rc;
 }
 
@@ -659,7 +661,7 @@ static int enqueue_confirmation(struct sbx *s, sqlite3 *db, const struct sub *u)
 				   "(If this was in error no action is necessary):\n%s\n",
 				   u->topic, aws_buf_str(&link)))
 			goto fail;
-		rc = enqueue_delivery(db, u, "SubscriptionConfirmation", mid,
+		rc = enqueue_delivery(s, db, u, "SubscriptionConfirmation", mid,
 				      "AWS Notification - Subscription Confirmation",
 				      aws_buf_str(&body), NULL, 0);
 		goto fail;
@@ -675,7 +677,7 @@ static int enqueue_confirmation(struct sbx *s, sqlite3 *db, const struct sub *u)
 			"SigningCertURL", "http://127.0.0.1/sns/SimpleNotificationService.pem");
 	text = env ? json_dumps(env, JSON_COMPACT) : NULL;
 	if (text)
-		rc = enqueue_delivery(db, u, "SubscriptionConfirmation", mid, NULL, text, NULL, 0);
+		rc = enqueue_delivery(s, db, u, "SubscriptionConfirmation", mid, NULL, text, NULL, 0);
 fail:
 	aws_buf_cleanup(&link);
 	aws_buf_cleanup(&body);
@@ -729,7 +731,7 @@ static int op_subscribe(struct sbx_req *r, json_t *in, json_t **out)
 		return sbx_error(r, 400, "InvalidParameter",
 				 "Invalid parameter: Endpoint Reason: %s endpoint is not valid", protocol);
 	db = sbx_db_lock(r->sbx);
-	found = topic_get(db, topic, NULL, NULL);
+	found = topic_get(r->sbx, db, topic, NULL, NULL);
 	if (found < 0) {
 		store_error(r, db);
 		goto fail;
@@ -869,7 +871,7 @@ static int op_confirm_subscription(struct sbx_req *r, json_t *in, json_t **out)
 	if (!token || !*token)
 		return invalid(r, "Token");
 	db = sbx_db_lock(r->sbx);
-	found = topic_get(db, topic, NULL, NULL);
+	found = topic_get(r->sbx, db, topic, NULL, NULL);
 	if (found > 0)
 		found = confirm(db, topic, token, 1, arn, sizeof(arn)) > 0 ? 2 : 1;
 	if (found < 0)
@@ -940,7 +942,7 @@ static int list_subs(struct sbx_req *r, json_t *in, json_t **out, const char *to
 		}
 	}
 	if (topic) {
-		int found = topic_get(db, topic, NULL, NULL);
+		int found = topic_get(r->sbx, db, topic, NULL, NULL);
 
 		if (found <= 0) {
 			if (found < 0)
@@ -1302,7 +1304,7 @@ static int op_publish(struct sbx_req *r, json_t *in, json_t **out)
 		attrs_text = json_dumps(attrs, JSON_COMPACT);
 	sbx_uuid(mid);
 	db = sbx_db_lock(r->sbx);
-	found = topic_get(db, topic, NULL, NULL);
+	found = topic_get(r->sbx, db, topic, NULL, NULL);
 	if (found < 0) {
 		store_error(r, db);
 		goto fail;
@@ -1312,8 +1314,8 @@ static int op_publish(struct sbx_req *r, json_t *in, json_t **out)
 		goto fail;
 	}
 	if (sbx_db_exec(r->sbx, db, "BEGIN") ||
-	    sqlite3_prepare_v2(db, "SELECT " SUB_COLS " FROM sns_subs WHERE topic = ?1"
-			       " AND pending = 0 ORDER BY id", -1, &st, NULL)) {
+	    !(st = sbx_db_stmt(r->sbx, db, "SELECT " SUB_COLS " FROM sns_subs WHERE topic = ?1"
+			       " AND pending = 0 ORDER BY id", NULL))) {
 		store_error(r, db);
 		goto fail;
 	}
@@ -1343,7 +1345,7 @@ static int op_publish(struct sbx_req *r, json_t *in, json_t **out)
 				goto fail;
 			}
 		}
-		ok = enqueue_delivery(db, &u, "Notification", mid, subject, body ? body : text,
+		ok = enqueue_delivery(r->sbx, db, &u, "Notification", mid, subject, body ? body : text,
 				      raw ? attrs_text : NULL, raw) == 0;
 		free(body);
 		sub_cleanup(&u);
@@ -1363,7 +1365,8 @@ static int op_publish(struct sbx_req *r, json_t *in, json_t **out)
 	*out = json_pack("{s:s}", "MessageId", mid);
 	rc = 0;
 fail:
-	sqlite3_finalize(st);
+	if (st)
+		sbx_db_done(r->sbx, st);
 	if (began)
 		sbx_db_exec(r->sbx, db, "ROLLBACK");
 	if (db)
@@ -1613,15 +1616,16 @@ static void mono_deadline(struct timespec *ts, long long ms)
 
 /* Take the next due delivery (lock held). Returns 1 with *d, 0 none due (*next_at the
  * earliest pending time or 0), -1 store error. */
-static int next_due(sqlite3 *db, struct delivery *d, long long *next_at)
+static int next_due(struct sbx *s, sqlite3 *db, struct delivery *d, long long *next_at)
 {
-	sqlite3_stmt *st = NULL;
+	sqlite3_stmt *st;
 	int rc = -1, step;
 
 	*next_at = 0;
-	if (sqlite3_prepare_v2(db, "SELECT id, attempts, raw, sub, topic, protocol, endpoint, kind,"
-			       " message_id, subject, body, attrs, next_at FROM sns_deliveries"
-			       " ORDER BY next_at, id LIMIT 1", -1, &st, NULL) != SQLITE_OK)
+	st = sbx_db_stmt(s, db, "SELECT id, attempts, raw, sub, topic, protocol, endpoint, kind,"
+			 " message_id, subject, body, attrs, next_at FROM sns_deliveries"
+			 " ORDER BY next_at, id LIMIT 1", NULL);
+	if (!st)
 		return -1;
 	step = sqlite3_step(st);
 	if (step == SQLITE_DONE) {
@@ -1649,55 +1653,87 @@ static int next_due(sqlite3 *db, struct delivery *d, long long *next_at)
 			     d->message_id && d->body ? 1 : -1;
 		}
 	}
-	sqlite3_finalize(st);
+	sbx_db_done(s, st);
 	return rc;
 }
 
-static int delivery_done(sqlite3 *db, long long id)
+static int delivery_done(struct sbx *s, sqlite3 *db, long long id)
 {
-	sqlite3_stmt *st = NULL;
-	int rc = -1;
-
-	if (sqlite3_prepare_v2(db, "DELETE FROM sns_deliveries WHERE id = ?1", -1, &st, NULL) == 0) {
-		sqlite3_bind_int64(st, 1, id);
-		rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
-	}
-	sqlite3_finalize(st);
-	return rc;
+	return sbx_db_run(s, db, "DELETE FROM sns_deliveries WHERE id = ?1", "i", id) < 0 ? -1 : 0;
 }
 
-static int delivery_retry(sqlite3 *db, long long id, long long at)
+static int delivery_retry(struct sbx *s, sqlite3 *db, long long id, long long at)
 {
-	sqlite3_stmt *st = NULL;
-	int rc = -1;
-
-	if (sqlite3_prepare_v2(db, "UPDATE sns_deliveries SET attempts = attempts + 1, next_at = ?2"
-			       " WHERE id = ?1", -1, &st, NULL) == 0) {
-		sqlite3_bind_int64(st, 1, id);
-		sqlite3_bind_int64(st, 2, at);
-		rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
-	}
-	sqlite3_finalize(st);
-	return rc;
+	return sbx_db_run(s, db, "UPDATE sns_deliveries SET attempts = attempts + 1, next_at = ?2"
+			  " WHERE id = ?1", "ii", id, at) < 0 ? -1 : 0;
 }
 
-/* Deliver to SQS inside the store (lock held): the message and the removal of the
- * delivery row commit together. */
-static void deliver_sqs(struct sbx *s, sqlite3 *db, const struct delivery *d)
+/* Deliver one row to SQS inside the open transaction (lock held): the message and the
+ * removal of the delivery row. Returns 0, or -1 when the store failed (the transaction may
+ * have been undone: the caller rolls back what is left). */
+static int deliver_sqs_one(struct sbx *s, sqlite3 *db, const struct delivery *d)
 {
 	json_t *attrs = d->attrs ? json_loads(d->attrs, 0, NULL) : NULL;
+	char why[1024];
 	int sent;
 
-	if (sbx_db_exec(s, db, "BEGIN"))
-		goto out;
-	sent = sbx_sqs_send_locked(s, db, d->endpoint, d->body, attrs, NULL);
+	/* SNS delivers as sns.amazonaws.com: the queue policy must let it send */
+	if (!sbx_iam_queue_allows_service_locked(s, db, d->endpoint, "sns.amazonaws.com", d->topic,
+						 "sqs:SendMessage", why, sizeof(why))) {
+		sbx_log(s, "WARN", "sns: delivery to %s of %s refused (AccessDenied): %s; message "
+			"dropped", d->endpoint, d->sub, why);
+		sent = 0;
+	} else {
+		sent = sbx_sqs_send_locked(s, db, d->endpoint, d->body, attrs, NULL);
+	}
+	json_decref(attrs);
+	if (sent && sqlite3_get_autocommit(db))
+		return -1; /* the store failed and undid the transaction: the delivery stays due */
 	if (sent)
 		sbx_log(s, "WARN", "sns: queue %s of %s does not exist; message dropped",
 			d->endpoint, d->sub);
-	if (delivery_done(db, d->id) || sbx_db_exec(s, db, "COMMIT"))
-		sbx_db_exec(s, db, "ROLLBACK");
+	return delivery_done(s, db, d->id) ? -1 : 0;
+}
+
+/* Deliver to SQS inside the store (lock held): the message and the removal of the
+ * delivery row commit together. The SQS deliveries due next (up to SNS_SQS_BATCH in all)
+ * join the same transaction: one commit for them all, nothing acknowledged before it.
+ * Returns 0, or -1 when the store failed (everything stays due). */
+#define SNS_SQS_BATCH 32
+static int deliver_sqs(struct sbx *s, sqlite3 *db, const struct delivery *first)
+{
+	int rc = -1;
+
+	if (sbx_db_exec(s, db, "BEGIN"))
+		return -1;
+	if (deliver_sqs_one(s, db, first))
+		goto out;
+	for (int n = 1; n < SNS_SQS_BATCH; n++) {
+		struct delivery d;
+		long long next_at;
+		int got, ok;
+
+		memset(&d, 0, sizeof(d));
+		got = next_due(s, db, &d, &next_at);
+		if (got < 0) {
+			delivery_cleanup(&d);
+			goto out;
+		}
+		if (got == 0 || strcmp(d.protocol, "sqs") != 0) {
+			delivery_cleanup(&d);
+			break;
+		}
+		ok = deliver_sqs_one(s, db, &d) == 0;
+		delivery_cleanup(&d);
+		if (!ok)
+			goto out;
+	}
+	if (sbx_db_exec(s, db, "COMMIT") == 0)
+		rc = 0;
 out:
-	json_decref(attrs);
+	if (rc != 0 && !sqlite3_get_autocommit(db))
+		sbx_db_exec(s, db, "ROLLBACK");
+	return rc;
 }
 
 static void *delivery_main(void *arg)
@@ -1712,7 +1748,7 @@ static void *delivery_main(void *arg)
 		int got, ok, max;
 
 		memset(&d, 0, sizeof(d));
-		got = next_due(db, &d, &next_at);
+		got = next_due(s, db, &d, &next_at);
 		if (got <= 0) {
 			struct timespec ts;
 
@@ -1730,13 +1766,20 @@ static void *delivery_main(void *arg)
 			continue;
 		}
 		if (strcmp(d.protocol, "sqs") == 0) {
-			deliver_sqs(s, db, &d);
+			if (deliver_sqs(s, db, &d) != 0) {
+				/* store trouble (a full disk): let the others have the store a
+				 * while rather than retry at once */
+				struct timespec ts;
+
+				mono_deadline(&ts, 1000);
+				pthread_cond_timedwait(&state->cond, sbx_db_mutex(s), &ts);
+			}
 			delivery_cleanup(&d);
 			continue;
 		}
 		if (strcmp(d.protocol, "lambda") == 0) {
 			sbx_log(s, "INFO", "sns: lambda deliveries are not supported yet (%s)", d.sub);
-			delivery_done(db, d.id);
+			delivery_done(s, db, d.id);
 			delivery_cleanup(&d);
 			continue;
 		}
@@ -1753,11 +1796,11 @@ static void *delivery_main(void *arg)
 			if (!ok)
 				sbx_log(s, "WARN", "sns: giving up delivery %lld to %s after %d attempts",
 					d.id, d.sub, d.attempts + 1);
-			delivery_done(db, d.id);
+			delivery_done(s, db, d.id);
 		} else {
 			long long backoff = 250LL << (d.attempts < 7 ? d.attempts : 7);
 
-			delivery_retry(db, d.id, sbx_now_ms() + (backoff < 20000 ? backoff : 20000));
+			delivery_retry(s, db, d.id, sbx_now_ms() + (backoff < 20000 ? backoff : 20000));
 		}
 		delivery_cleanup(&d);
 	}

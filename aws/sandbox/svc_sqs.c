@@ -68,9 +68,13 @@ static const char *const stmt_sql[ST_COUNT] = {
 		    " first_recv = 0, nonce = NULL WHERE id = ?1",
 };
 
+#define WAIT_SLOTS 16
+
 /* Per-sandbox state: the long-poll condition and the statement cache. */
 struct sqs_state {
-	pthread_cond_t cond; /* broadcast when messages may have become receivable */
+	/* long polls on queue id wait on cond[id % WAIT_SLOTS]: broadcast when messages of such
+	 * a queue may have become receivable (not every poller at every send) */
+	pthread_cond_t cond[WAIT_SLOTS];
 	int stopping;
 	sqlite3 *db;         /* the connection the cached statements belong to */
 	sqlite3_stmt *stmts[ST_COUNT];
@@ -86,7 +90,8 @@ struct queue {
 	char *redrive;     /* RedrivePolicy JSON string or NULL (owned) */
 	long long max_receive;
 	char dlq[96];      /* the dead-letter queue's name, "" when none */
-	json_t *extra;     /* other attributes (owned) */
+	json_t *extra;     /* other attributes (owned); NULL until queue_extra parses extra_text */
+	char *extra_text;  /* the stored extra column, parsed on first use (owned) or NULL */
 };
 
 static void queue_cleanup(struct queue *q)
@@ -95,6 +100,20 @@ static void queue_cleanup(struct queue *q)
 	q->redrive = NULL;
 	json_decref(q->extra);
 	q->extra = NULL;
+	free(q->extra_text);
+	q->extra_text = NULL;
+}
+
+/* q's other attributes, parsed on first use: sending, receiving and deleting never need
+ * them. Borrowed; NULL only when out of memory. */
+static json_t *queue_extra(struct queue *q)
+{
+	if (!q->extra) {
+		q->extra = q->extra_text ? json_loads(q->extra_text, 0, NULL) : NULL;
+		if (!q->extra)
+			q->extra = json_object();
+	}
+	return q->extra;
 }
 
 /* The state, created on first use (the caller holds the store lock or runs init). */
@@ -110,7 +129,8 @@ static struct sqs_state *sqs_state(struct sbx *s)
 		return NULL;
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&st->cond, &ca);
+	for (int i = 0; i < WAIT_SLOTS; i++)
+		pthread_cond_init(&st->cond[i], &ca);
 	pthread_condattr_destroy(&ca);
 	sbx_set_state(s, "sqs", st);
 	return st;
@@ -153,12 +173,14 @@ static void done(sqlite3_stmt *st)
 	}
 }
 
-static void wake(struct sbx *s)
+/* Wake the long polls on queue qid (-1: on every queue). Lock held. */
+static void wake(struct sbx *s, long long qid)
 {
 	struct sqs_state *st = sqs_state(s);
 
-	if (st)
-		pthread_cond_broadcast(&st->cond);
+	for (int i = 0; st && i < WAIT_SLOTS; i++)
+		if (qid < 0 || qid % WAIT_SLOTS == i)
+			pthread_cond_broadcast(&st->cond[i]);
 }
 
 static int sqs_init(struct sbx *s)
@@ -183,7 +205,8 @@ static void sqs_quiesce(struct sbx *s)
 	st = sbx_get_state(s, "sqs");
 	if (st) {
 		st->stopping = 1;
-		pthread_cond_broadcast(&st->cond);
+		for (int i = 0; i < WAIT_SLOTS; i++)
+			pthread_cond_broadcast(&st->cond[i]);
 	}
 	sbx_db_unlock(s);
 }
@@ -198,12 +221,14 @@ static void sqs_shutdown(struct sbx *s)
 	if (st) {
 		st->stopping = 1;
 		finalize_all(st);
-		pthread_cond_broadcast(&st->cond);
+		for (int i = 0; i < WAIT_SLOTS; i++)
+			pthread_cond_broadcast(&st->cond[i]);
 		sbx_set_state(s, "sqs", NULL);
 	}
 	sbx_db_unlock(s);
 	if (st) {
-		pthread_cond_destroy(&st->cond);
+		for (int i = 0; i < WAIT_SLOTS; i++)
+			pthread_cond_destroy(&st->cond[i]);
 		free(st);
 	}
 }
@@ -333,9 +358,12 @@ static int queue_load(struct sbx *s, sqlite3 *db, const char *name, struct queue
 	q->redrive = t ? strdup(t) : NULL;
 	q->max_receive = sqlite3_column_int64(st, 11);
 	copy_str(q->dlq, sizeof(q->dlq), text_col(st, 12));
-	q->extra = json_loads(text_col(st, 13), 0, NULL);
-	if (!q->extra)
-		q->extra = json_object();
+	q->extra_text = strdup(text_col(st, 13));
+	if (!q->extra_text) { /* parse it now rather than lose it */
+		q->extra = json_loads(text_col(st, 13), 0, NULL);
+		if (!q->extra)
+			q->extra = json_object();
+	}
 	done(st);
 	return 1;
 }
@@ -657,6 +685,7 @@ static int apply_attrs(struct sbx_req *r, sqlite3 *db, json_t *attrs, struct que
 		goto out;
 	if (!json_is_object(attrs))
 		return sbx_error(r, 400, "InvalidParameterValue", "Attributes must be a map.");
+	queue_extra(q);
 	json_object_foreach(attrs, key, val) {
 		const char *v = json_is_string(val) ? json_string_value(val) : NULL;
 		int known = 0;
@@ -742,7 +771,8 @@ out:
 static int queue_save(sqlite3 *db, const struct queue *q)
 {
 	sqlite3_stmt *st = NULL;
-	char *extra = json_dumps(q->extra, JSON_COMPACT);
+	char *extra = q->extra ? json_dumps(q->extra, JSON_COMPACT)
+			       : strdup(q->extra_text ? q->extra_text : "{}");
 	int rc = -1;
 
 	if (!extra)
@@ -921,7 +951,7 @@ static int op_delete_queue(struct sbx_req *r, json_t *in, json_t **out)
 		goto rollback;
 	if (sbx_db_exec(r->sbx, db, "COMMIT"))
 		goto rollback;
-	wake(r->sbx); /* long polls on it end */
+	wake(r->sbx, q.id); /* long polls on it end */
 	*out = json_object();
 	rc = 0;
 	goto fail;
@@ -1172,10 +1202,10 @@ static int op_get_queue_attributes(struct sbx_req *r, json_t *in, json_t **out)
 	}
 	if (q.redrive && wants(names, "RedrivePolicy"))
 		json_object_set_new(attrs, "RedrivePolicy", json_string(q.redrive));
-	if (wants(names, "SqsManagedSseEnabled") && !sbx_str(q.extra, "SqsManagedSseEnabled"))
+	if (wants(names, "SqsManagedSseEnabled") && !sbx_str(queue_extra(&q), "SqsManagedSseEnabled"))
 		json_object_set_new(attrs, "SqsManagedSseEnabled", json_string("false"));
 	for (i = 0; i < sizeof(extra_attrs) / sizeof(extra_attrs[0]); i++) {
-		const char *ev = sbx_str(q.extra, extra_attrs[i].name);
+		const char *ev = sbx_str(queue_extra(&q), extra_attrs[i].name);
 
 		if (ev && wants(names, extra_attrs[i].name))
 			json_object_set_new(attrs, extra_attrs[i].name, json_string(ev));
@@ -1207,7 +1237,7 @@ static int op_set_queue_attributes(struct sbx_req *r, json_t *in, json_t **out)
 		store_error(r, db);
 		goto fail;
 	}
-	wake(r->sbx); /* a shorter wait or delay may change what long polls wait for */
+	wake(r->sbx, q.id); /* a shorter wait or delay may change what long polls wait for */
 	*out = json_object();
 	rc = 0;
 fail:
@@ -1401,7 +1431,7 @@ static int op_send_message(struct sbx_req *r, json_t *in, json_t **out)
 		store_error(r, db);
 		goto fail;
 	}
-	wake(r->sbx);
+	wake(r->sbx, q.id);
 	*out = json_pack("{s:s,s:s}", "MessageId", m.mid, "MD5OfMessageBody", m.md5);
 	if (*out && m.md5_attrs[0])
 		json_object_set_new(*out, "MD5OfMessageAttributes", json_string(m.md5_attrs));
@@ -1514,7 +1544,7 @@ static int op_send_message_batch(struct sbx_req *r, json_t *in, json_t **out)
 		goto fail;
 	}
 	began = 0;
-	wake(r->sbx);
+	wake(r->sbx, q.id);
 	*out = json_pack("{s:O,s:O}", "Successful", ok, "Failed", bad);
 	rc = 0;
 fail:
@@ -1552,7 +1582,7 @@ int sbx_sqs_send_locked(struct sbx *s, sqlite3 *db, const char *queue_arn, const
 		return -1;
 	if (message_id_out)
 		memcpy(message_id_out, m.mid, 37);
-	wake(s);
+	wake(s, q.id);
 	return 0;
 }
 
@@ -1807,7 +1837,7 @@ static int receive_pass(struct sbx_req *r, sqlite3 *db, const struct queue *q, l
 			break;
 	}
 	if (moved)
-		wake(r->sbx);
+		wake(r->sbx, -1); /* their dead-letter queues */
 	return ntaken;
 fail:
 	for (int i = 0; i < SQS_MAX_BATCH; i++)
@@ -1910,7 +1940,7 @@ static int op_receive_message(struct sbx_req *r, json_t *in, json_t **out)
 		next = next_visible(r->sbx, db, q.id, now);
 		until = next && next < deadline ? next : deadline;
 		mono_deadline(&ts, until - now);
-		pthread_cond_timedwait(&state->cond, sbx_db_mutex(r->sbx), &ts);
+		pthread_cond_timedwait(&state->cond[q.id % WAIT_SLOTS], sbx_db_mutex(r->sbx), &ts);
 		if (state->stopping)
 			break;
 		/* the queue may have been deleted or changed while we waited */
@@ -1925,6 +1955,8 @@ static int op_receive_message(struct sbx_req *r, json_t *in, json_t **out)
 			qdne(r);
 			goto fail;
 		}
+		if (!json_object_get(in, "VisibilityTimeout"))
+			vt = q.visibility; /* the queue's timeout as it is now */
 	}
 	*out = json_object();
 	if (json_array_size(msgs))
@@ -2024,7 +2056,7 @@ static int change_one(struct sbx_req *r, sqlite3 *db, const struct queue *q, con
 	if (step != SQLITE_DONE)
 		return store_error(r, db);
 	if (vt == 0)
-		wake(r->sbx);
+		wake(r->sbx, q->id);
 	return 0;
 }
 

@@ -105,13 +105,21 @@ static void trim(struct sbx *s, sqlite3 *db)
 static int stream_load_by(struct sbx *s, sqlite3 *db, const char *where, const char *arn,
 			  long long id, struct stream *out)
 {
+#define STREAM_SELECT "SELECT id, arn, region, table_name, label, view, shard_id," \
+	" key_schema, created_ms, start_seq, end_seq, trimmed_seq FROM ddb_streams WHERE "
+	/* the hot lookup (by ARN) stays prepared: its text is a constant */
+	static const char by_arn[] = STREAM_SELECT "arn = ?";
 	char sql[512];
 	sqlite3_stmt *st;
 	int rc = 1;
-	snprintf(sql, sizeof(sql), "SELECT id, arn, region, table_name, label, view, shard_id,"
-		 " key_schema, created_ms, start_seq, end_seq, trimmed_seq FROM ddb_streams"
-		 " WHERE %s", where);
-	st = arn ? sbx_db_prep(s, db, sql, "s", arn) : sbx_db_prep(s, db, sql, "i", id);
+
+	if (arn && strcmp(where, "arn = ?") == 0) {
+		st = sbx_db_stmt(s, db, by_arn, "s", arn);
+	} else {
+		snprintf(sql, sizeof(sql), STREAM_SELECT "%s", where);
+		st = arn ? sbx_db_prep(s, db, sql, "s", arn) : sbx_db_prep(s, db, sql, "i", id);
+	}
+#undef STREAM_SELECT
 	if (!st)
 		return -1;
 	if (sqlite3_step(st) == SQLITE_ROW) {
@@ -131,7 +139,7 @@ static int stream_load_by(struct sbx *s, sqlite3 *db, const char *where, const c
 		out->trimmed_seq = sqlite3_column_int64(st, 11);
 		rc = 0;
 	}
-	sqlite3_finalize(st);
+	sbx_db_done(s, st); /* finalizes an uncached one */
 	return rc;
 }
 
@@ -282,7 +290,7 @@ done:
 static int read_records(struct sbx *s, sqlite3 *db, const struct stream *st, long long pos,
 			long long limit, int with_arn, json_t *arr, long long *next, int *more)
 {
-	sqlite3_stmt *q = sbx_db_prep(s, db, "SELECT seq, record FROM ddb_records WHERE sid = ?"
+	sqlite3_stmt *q = sbx_db_stmt(s, db, "SELECT seq, record FROM ddb_records WHERE sid = ?"
 				      " AND seq >= ? ORDER BY seq LIMIT ?", "iii", st->id, pos,
 				      limit + 1);
 	long long n = 0, bytes = 0;
@@ -302,7 +310,7 @@ static int read_records(struct sbx *s, sqlite3 *db, const struct stream *st, lon
 		rec = json_loadb((const char *)sqlite3_column_text(q, 1),
 				 (size_t)sqlite3_column_bytes(q, 1), 0, NULL);
 		if (!rec) {
-			sqlite3_finalize(q);
+			sbx_db_done(s, q);
 			return -1;
 		}
 		seq_str(seq, seqs);
@@ -315,7 +323,7 @@ static int read_records(struct sbx *s, sqlite3 *db, const struct stream *st, lon
 		n++;
 		*next = seq + 1;
 	}
-	sqlite3_finalize(q);
+	sbx_db_done(s, q);
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
 }
 

@@ -1,5 +1,6 @@
 /* vtl.c: a pure renderer for API Gateway mapping templates (a Velocity subset). */
 #include <ctype.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +12,7 @@
 #include "vtl.h"
 
 #define MAX_DEPTH 64
+#define MAX_NEST 100 /* expressions inside expressions */
 #define MAX_ITERATIONS 100000
 
 /* Reference roots with behaviour of their own. */
@@ -28,6 +30,7 @@ struct st {
 	int skip;             /* parsing an untaken branch: evaluate nothing, output nothing */
 	int failed;
 	int depth;
+	int nest;             /* unary expressions being parsed, one inside the other */
 	long iterations;
 	char *err;
 	size_t errlen;
@@ -894,7 +897,23 @@ static json_t *primary(struct st *s)
 	return NULL;
 }
 
+static json_t *unary_inner(struct st *s);
+
+/* Every nested expression ((..), [..], {..}, !, -) passes here: bound the recursion, or a
+ * template of a few thousand '[' overflows the stack. */
 static json_t *unary(struct st *s)
+{
+	json_t *v = NULL;
+
+	if (++s->nest > MAX_NEST)
+		verr(s, "the expression nests too deeply");
+	else
+		v = unary_inner(s);
+	s->nest--;
+	return v;
+}
+
+static json_t *unary_inner(struct st *s)
 {
 	skip_ws(s);
 	if (peek(s, 0) == '!' && peek(s, 1) != '=') {
@@ -919,7 +938,9 @@ static json_t *unary(struct st *s)
 		if (s->skip)
 			return v;
 		if (json_is_integer(v)) {
-			json_t *r = json_integer(-json_integer_value(v));
+			json_int_t x = json_integer_value(v);
+			/* the one integer without a negation widens, as Velocity's do */
+			json_t *r = x == LLONG_MIN ? json_real(-(double)x) : json_integer(-x);
 
 			json_decref(v);
 			return r;
@@ -957,14 +978,28 @@ static json_t *arith(struct st *s, char op, json_t *a, json_t *b)
 		return NULL;
 	}
 	if (json_is_integer(a) && json_is_integer(b)) {
-		json_int_t x = json_integer_value(a), y = json_integer_value(b);
+		json_int_t x = json_integer_value(a), y = json_integer_value(b), r = 0;
+		int over;
 
 		if ((op == '/' || op == '%') && y == 0) {
 			verr(s, "division by zero");
 			return NULL;
 		}
-		return json_integer(op == '+' ? x + y : op == '-' ? x - y : op == '*' ? x * y :
-				    op == '/' ? x / y : x % y);
+		/* a result past 64 bits widens (to floating point here), as Velocity's do */
+		if (op == '+')
+			over = __builtin_add_overflow(x, y, &r);
+		else if (op == '-')
+			over = __builtin_sub_overflow(x, y, &r);
+		else if (op == '*')
+			over = __builtin_mul_overflow(x, y, &r);
+		else if (op == '/' && x == LLONG_MIN && y == -1)
+			over = 1;
+		else {
+			over = 0;
+			r = op == '/' ? x / y : y == -1 ? 0 : x % y; /* LLONG_MIN % -1 traps */
+		}
+		if (!over)
+			return json_integer(r);
 	}
 	double x = json_number_value(a), y = json_number_value(b);
 

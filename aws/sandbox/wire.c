@@ -6,6 +6,9 @@
 
 #include "wire.h"
 
+/* Dotted segments a form key may have (the tree's depth). */
+#define WIRE_MAX_SEGMENTS 32
+
 /* How a member is typed by a hint. */
 enum hint_kind { H_NONE, H_LIST, H_FLATLIST, H_MAP, H_FLATMAP, H_BOOL, H_INT };
 
@@ -201,11 +204,18 @@ static int is_index(const char *k)
 	return 1;
 }
 
-/* Insert one decoded pair into the tree of segments. */
+/* Insert one decoded pair into the tree of segments. A key of more than WIRE_MAX_SEGMENTS
+ * dotted segments is refused: AWS's deepest names have about six, and the tree is walked
+ * (and freed) recursively. */
 static int tree_put(json_t *root, char *key, const char *value)
 {
 	json_t *node = root;
 	char *seg = key;
+	int nseg = 1;
+
+	for (const char *p = key; *p; p++)
+		if (*p == '.' && ++nseg > WIRE_MAX_SEGMENTS)
+			return -1;
 
 	for (;;) {
 		char *dot = strchr(seg, '.');
@@ -521,6 +531,44 @@ done:
 	return out;
 }
 
+/* The length of the valid UTF-8 sequence at s (1 to 4), or 0 when s starts no valid sequence
+ * (a stray continuation byte, an overlong form, a surrogate, past U+10FFFF, cut short). */
+static size_t utf8_seq(const unsigned char *s)
+{
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xC2 && s[0] <= 0xDF)
+		return (s[1] & 0xC0) == 0x80 ? 2 : 0;
+	if (s[0] >= 0xE0 && s[0] <= 0xEF) {
+		if ((s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80 ||
+		    (s[0] == 0xE0 && s[1] < 0xA0) || (s[0] == 0xED && s[1] >= 0xA0))
+			return 0;
+		return 3;
+	}
+	if (s[0] >= 0xF0 && s[0] <= 0xF4) {
+		if ((s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80 || (s[3] & 0xC0) != 0x80 ||
+		    (s[0] == 0xF0 && s[1] < 0x90) || (s[0] == 0xF4 && s[1] >= 0x90))
+			return 0;
+		return 4;
+	}
+	return 0;
+}
+
+void sbx_wire_utf8_clean(char *s)
+{
+	unsigned char *p = (unsigned char *)s;
+
+	while (*p) {
+		size_t n = utf8_seq(p);
+
+		if (n == 0) {
+			*p++ = '?';
+			continue;
+		}
+		p += n;
+	}
+}
+
 int sbx_wire_xml_escape(struct aws_buf *out, const char *s)
 {
 	const char *run = s;
@@ -528,7 +576,18 @@ int sbx_wire_xml_escape(struct aws_buf *out, const char *s)
 	for (; *s; s++) {
 		const char *rep = NULL;
 		unsigned char ch = (unsigned char)*s;
+		size_t n = utf8_seq((const unsigned char *)s);
 
+		/* XML text must be valid UTF-8 without U+FFFE and U+FFFF: a caller's bytes echoed
+		 * back (an unknown Action, say) may be neither */
+		if (n == 0 || (n == 3 && ch == 0xEF && (unsigned char)s[1] == 0xBF &&
+			       (unsigned char)s[2] >= 0xBE)) {
+			rep = "?";
+			n = 1;
+		} else if (n > 1) {
+			s += n - 1;
+			continue;
+		}
 		switch (ch) {
 		case '&': rep = "&amp;"; break;
 		case '<': rep = "&lt;"; break;
@@ -544,7 +603,7 @@ int sbx_wire_xml_escape(struct aws_buf *out, const char *s)
 			continue;
 		if (aws_buf_add(out, run, (size_t)(s - run)) != 0 || aws_buf_adds(out, rep) != 0)
 			return -1;
-		run = s + 1;
+		run = s + n;
 	}
 	return aws_buf_add(out, run, (size_t)(s - run));
 }

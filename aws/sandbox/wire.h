@@ -36,7 +36,12 @@ int sbx_wire_result_xml(struct aws_buf *out, const char *service, const char *op
 int sbx_wire_error_xml(struct aws_buf *out, const char *xmlns, const char *type,
 		       const char *code, const char *message, const char *request_id);
 
-/* Append s with the XML special characters escaped (text and attribute safe). */
+/* Append s with the XML special characters escaped (text and attribute safe); bytes XML
+ * cannot carry (control characters, invalid UTF-8) become '?'. */
 int sbx_wire_xml_escape(struct aws_buf *out, const char *s);
+
+/* Replace, in place, every byte of s that is not part of valid UTF-8 with '?': for text
+ * that echoes a caller's bytes into a JSON reply (jansson refuses invalid UTF-8). */
+void sbx_wire_utf8_clean(char *s);
 
 #endif

@@ -212,6 +212,14 @@ nomem:
 }
 
 /* One attribute value: an object with exactly one type key. */
+/* Make a reason that quotes the event's text one printable line: it goes to the log. */
+static void one_line(char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			*s = '?';
+}
+
 static int add_value(json_t *av, int indent, int depth, struct aws_buf *out, char *why,
 		     size_t whylen)
 {
@@ -263,9 +271,11 @@ static int add_value(json_t *av, int indent, int depth, struct aws_buf *out, cha
 	if (strcmp(type, "NS") == 0)
 		return add_list(v, 'N', indent, depth, out, why, whylen);
 	snprintf(why, whylen, "unknown attribute type %.32s", type);
+	one_line(why);
 	return -1;
 bad:
 	snprintf(why, whylen, "a %.8s value has the wrong JSON type", type);
+	one_line(why);
 	return -1;
 nomem:
 	snprintf(why, whylen, "out of memory");

@@ -134,6 +134,11 @@ int lrt_order_parse(const char *body, size_t len, struct lrt_order *out, char *w
 	}
 	root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (!root) {
+		/* jansson quotes the body near the error: its newlines and other control
+		 * characters would break (or forge) the log line the reason goes to */
+		for (char *c = jerr.text; *c; c++)
+			if ((unsigned char)*c < 0x20 || *c == 0x7f)
+				*c = ' ';
 		snprintf(why, whylen, "body is not JSON: %s (line %d, column %d)", jerr.text,
 			 jerr.line, jerr.column);
 		goto out;

@@ -284,6 +284,12 @@ def main():
         topic = sns.create_topic(Name="POC-Topic")["TopicArn"]
         qurl = sqs.create_queue(QueueName="POC-Deliveries")["QueueUrl"]
         qarn = sqs.get_queue_attributes(QueueUrl=qurl, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        # the queue policy that lets the topic deliver (AWS refuses deliveries without one)
+        sqs.set_queue_attributes(QueueUrl=qurl, Attributes={"Policy": json.dumps({
+            "Version": "2012-10-17", "Statement": [{
+                "Effect": "Allow", "Principal": {"Service": "sns.amazonaws.com"},
+                "Action": "sqs:SendMessage", "Resource": qarn,
+                "Condition": {"ArnEquals": {"aws:SourceArn": topic}}}]})})
         sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=qarn,
                       Attributes={"RawMessageDelivery": "true"})
         fn = Function(roots["notifier"], dict(base_env, TOPIC_ARN=topic))

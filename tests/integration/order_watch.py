@@ -85,6 +85,12 @@ def make_resources(url):
     dq = sqs.create_queue(QueueName="POC-Deliveries")["QueueUrl"]
     darn = sqs.get_queue_attributes(QueueUrl=dq, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     topic = sns.create_topic(Name="POC-Topic")["TopicArn"]
+    # the queue policy that lets the topic deliver (AWS refuses deliveries without one)
+    sqs.set_queue_attributes(QueueUrl=dq, Attributes={"Policy": json.dumps({
+        "Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Principal": {"Service": "sns.amazonaws.com"},
+            "Action": "sqs:SendMessage", "Resource": darn,
+            "Condition": {"ArnEquals": {"aws:SourceArn": topic}}}]})})
     sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=darn,
                   Attributes={"RawMessageDelivery": "true"})
     return topic
@@ -302,12 +308,32 @@ def wait_for(what, fn, timeout=30.0):
     check(False, "timed out waiting for " + what)
 
 
+def make_role(iam, name, service, statements):
+    """A role the service may assume, with one inline policy (the sandbox enforces IAM)."""
+    iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}]}))
+    iam.put_role_policy(RoleName=name, PolicyName="main", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": acts, "Resource": res} for acts, res in statements]}))
+
+
 def wire_by_hand(url, zips):
     """The seed's pipeline with boto3, for when `cleanops deploy` is not there yet."""
-    lam, apigw = client(url, "lambda"), client(url, "apigateway")
+    lam, apigw, iam = client(url, "lambda"), client(url, "apigateway"), client(url, "iam")
     topic = make_resources(url)
     stream = client(url, "dynamodb").describe_table(TableName="orders")["Table"]["LatestStreamArn"]
     acct = "arn:aws:sqs:us-east-1:000000000000:"
+    table = "arn:aws:dynamodb:us-east-1:000000000000:table/orders"
+    logs = (["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"], "*")
+    make_role(iam, "POC-Lambda-1", "lambda.amazonaws.com", [
+        (["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"], acct + "POC-Queue"),
+        (["dynamodb:PutItem"], table), logs])
+    make_role(iam, "POC-Lambda-2", "lambda.amazonaws.com", [
+        (["dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:DescribeStream",
+          "dynamodb:ListStreams"], stream), (["sns:Publish"], topic), logs])
+    make_role(iam, "APIGateway-SQS", "apigateway.amazonaws.com",
+              [(["sqs:SendMessage"], acct + "POC-Queue")])
     for name, env in (("POC-Lambda-1", {"ORDERS_TABLE": "orders"}),
                       ("POC-Lambda-2", {"TOPIC_ARN": topic})):
         lam.create_function(FunctionName=name, Runtime="provided.al2023", Handler="bootstrap",

@@ -93,6 +93,27 @@ def drain(sqs, qurl):
             sqs.delete_message(QueueUrl=qurl, ReceiptHandle=m["ReceiptHandle"])
 
 
+def trust(service):
+    return json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}]})
+
+
+def make_roles(url):
+    """The roles a careful user creates (the sandbox enforces IAM like AWS): the integration's
+    credentials role, which API Gateway may assume and which may send to POC-Queue, and the
+    proxy function's execution role."""
+    iam = client(url, "iam")
+    iam.create_role(RoleName="APIGateway-SQS", AssumeRolePolicyDocument=trust(
+        "apigateway.amazonaws.com"))
+    iam.put_role_policy(RoleName="APIGateway-SQS", PolicyName="send", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Action": "sqs:SendMessage",
+            "Resource": "arn:aws:sqs:us-east-1:000000000000:POC-Queue"}]}))
+    iam.create_role(RoleName="r", AssumeRolePolicyDocument=trust("lambda.amazonaws.com"))
+    iam.attach_role_policy(RoleName="r", PolicyArn="arn:aws:iam::aws:policy/service-role/"
+                           "AWSLambdaBasicExecutionRole")
+
+
 def seed_api(apigw, name="POC-API", validate=True):
     """The seed's configuration: POST /orders -> SQS POC-Queue by path, plus a model."""
     api = apigw.create_rest_api(name=name, endpointConfiguration={"types": ["REGIONAL"]})
@@ -479,6 +500,7 @@ def main():
                        check=True, timeout=30)
         apigw = client(url, "apigateway")
         sqs = client(url, "sqs")
+        make_roles(url)
         test_control_plane(apigw, url)
         test_seed_pipeline(apigw, sqs, url)
         test_mock_and_templates(apigw, url)

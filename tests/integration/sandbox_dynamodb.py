@@ -21,7 +21,8 @@ except ImportError:
 
 CLEANOPS = os.environ.get("CLEANOPS") or os.path.join(os.getcwd(), "cleanops")
 CHECKS = 0
-ITER_TTL_MS = 2000
+# short enough to test expiry, long enough for 1000 writes on a loaded sanitizer build
+ITER_TTL_MS = 8000
 RETENTION_MS = 2000
 
 

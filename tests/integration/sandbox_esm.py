@@ -157,8 +157,36 @@ def drain(sqs, url, into):
             {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(msgs)])
 
 
+# The execution role, as a careful user writes it: Lambda may assume it, and it allows what
+# the pollers and the two functions call (the sandbox enforces IAM like AWS).
+TRUST_LAMBDA = json.dumps({"Version": "2012-10-17", "Statement": [{
+    "Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"},
+    "Action": "sts:AssumeRole"}]})
+PIPELINE_POLICY = json.dumps({"Version": "2012-10-17", "Statement": [
+    {"Effect": "Allow", "Resource": "arn:aws:sqs:us-east-1:000000000000:*",
+     "Action": ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes",
+                "sqs:SendMessage"]},
+    {"Effect": "Allow", "Resource": "arn:aws:dynamodb:us-east-1:000000000000:table/*",
+     "Action": ["dynamodb:PutItem", "dynamodb:GetRecords", "dynamodb:GetShardIterator",
+                "dynamodb:DescribeStream", "dynamodb:ListStreams"]},
+    {"Effect": "Allow", "Resource": "arn:aws:sns:us-east-1:000000000000:order-events",
+     "Action": "sns:Publish"},
+    {"Effect": "Allow", "Resource": "*",
+     "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"]}]})
+
+
+def sns_may_send(sqs, url, queue_arn, topic_arn):
+    """The queue policy that lets the topic deliver (AWS refuses deliveries without one)."""
+    sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": json.dumps({
+        "Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Principal": {"Service": "sns.amazonaws.com"},
+            "Action": "sqs:SendMessage", "Resource": queue_arn,
+            "Condition": {"ArnEquals": {"aws:SourceArn": topic_arn}}}]})})
+
+
 def run(url, zips):
     lam = client(url, "lambda")
+    iam = client(url, "iam")
     sqs = client(url, "sqs")
     ddb = client(url, "dynamodb")
     sns = client(url, "sns")
@@ -194,8 +222,12 @@ def run(url, zips):
     onfail = sqs.create_queue(QueueName="stream-failures")["QueueUrl"]
     onfail_arn = "arn:aws:sqs:us-east-1:000000000000:stream-failures"
     topic = sns.create_topic(Name="order-events")["TopicArn"]
+    sns_may_send(sqs, tap, "arn:aws:sqs:us-east-1:000000000000:tap", topic)
     sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint="arn:aws:sqs:us-east-1:000000000000:tap",
                   Attributes={"RawMessageDelivery": "true"})
+    iam.create_role(RoleName="poc-lambda", AssumeRolePolicyDocument=TRUST_LAMBDA)
+    iam.put_role_policy(RoleName="poc-lambda", PolicyName="pipeline",
+                        PolicyDocument=PIPELINE_POLICY)
 
     def create_function(name, code, env):
         lam.create_function(FunctionName=name, Runtime="provided.al2023", Role=ROLE,

@@ -258,6 +258,19 @@ def run(url, data, zips, tmp):
     ddb.create_table(TableName="orders", BillingMode="PAY_PER_REQUEST",
                      AttributeDefinitions=[{"AttributeName": "orderID", "AttributeType": "S"}],
                      KeySchema=[{"AttributeName": "orderID", "KeyType": "HASH"}])
+    # the execution role, as on AWS: Lambda may assume it; it may log, store and publish
+    iam = boto3.client("iam", **kw)
+    iam.create_role(RoleName="lambda-role", AssumeRolePolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"},
+            "Action": "sts:AssumeRole"}]}))
+    iam.attach_role_policy(RoleName="lambda-role", PolicyArn="arn:aws:iam::aws:policy/"
+                           "service-role/AWSLambdaBasicExecutionRole")
+    iam.put_role_policy(RoleName="lambda-role", PolicyName="orders", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": "dynamodb:PutItem",
+             "Resource": "arn:aws:dynamodb:us-east-1:000000000000:table/orders"},
+            {"Effect": "Allow", "Action": "sns:Publish", "Resource": "*"}]}))
 
     # ---- control plane ----
     c1 = lam.create_function(FunctionName="POC-Lambda-1", Runtime="provided.al2023",
@@ -402,8 +415,9 @@ def run(url, data, zips, tmp):
                        aws_session_token=first.get("token"), config=cfg)
     who = sts.get_caller_identity()
     check(first.get("ak", "").startswith("ASIA") and
-          who["Arn"].startswith("arn:aws:sts::000000000000:assumed-role/lambda-role/"),
-          "the function's credentials map back to its role (%s)" % who["Arn"])
+          who["Arn"] == "arn:aws:sts::000000000000:assumed-role/lambda-role/sh-fn",
+          "the function's credentials map back to its role, session named after the "
+          "function (%s)" % who["Arn"])
     t0 = time.time()
     r = lam.invoke(FunctionName="sh-fn", LogType="Tail", Payload=b'{"action": "sleep", "secs": 5}')
     took = time.time() - t0

@@ -123,6 +123,13 @@ def test_sqs_deliveries(sns, sqs, topic):
     raw_q = sqs.create_queue(QueueName="raw")["QueueUrl"]
     env_q = sqs.create_queue(QueueName="env")["QueueUrl"]
     arn = lambda u: sqs.get_queue_attributes(QueueUrl=u, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    # the queue policies that let the topic deliver (AWS refuses deliveries without one): the
+    # service principal, and the SDKs' SubscribeQueue form (any principal, from this topic)
+    for u, principal in ((raw_q, {"Service": "sns.amazonaws.com"}), (env_q, {"AWS": "*"})):
+        sqs.set_queue_attributes(QueueUrl=u, Attributes={"Policy": json.dumps({
+            "Version": "2012-10-17", "Statement": [{
+                "Effect": "Allow", "Principal": principal, "Action": "sqs:SendMessage",
+                "Resource": arn(u), "Condition": {"ArnEquals": {"aws:SourceArn": topic}}}]})})
     raw_sub = sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn(raw_q),
                             Attributes={"RawMessageDelivery": "true"}, ReturnSubscriptionArn=True)["SubscriptionArn"]
     env_sub = sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn(env_q))["SubscriptionArn"]

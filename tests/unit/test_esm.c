@@ -366,7 +366,7 @@ static void test_sqs_mapping(void **state)
 
 	/* 20 good messages and a poison one: the poison ends in the DLQ, no good one twice */
 	for (i = 0; i < 20; i++) {
-		char body[16];
+		char body[24];
 
 		snprintf(body, sizeof(body), "order-%d", i);
 		send_msg(s, MAIN, body);
@@ -475,7 +475,7 @@ static void test_stream_mapping(void **state)
 	json_decref(m);
 
 	for (i = 0; i < 3; i++) {
-		char id[8];
+		char id[16];
 
 		snprintf(id, sizeof(id), "o%d", i);
 		json_decref(call(s, "dynamodb", "PutItem", json_pack("{s:s, s:{s:{s:s}}}",
