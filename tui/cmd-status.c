@@ -13,7 +13,7 @@ static int status_exec(const struct cli_cmd *self, struct cli_args *a)
 	if (stackcli_open(&sc, "status", a, 0))
 		return 1;
 	rc = stack_run(sc.stack, STACK_OP_PLAN);
-	healthy = rc == 0 && stack_healthy(sc.stack);
+	healthy = rc == 0 && stack_healthy(sc.stack) && stack_dead_letters(sc.stack) == 0;
 	if (sc.json) {
 		stackcli_print_json(&sc);
 	} else {
@@ -31,7 +31,11 @@ static int status_exec(const struct cli_cmd *self, struct cli_args *a)
 		}
 		if (stack_invoke_url(sc.stack)[0])
 			printf("invoke URL: %s\n", stack_invoke_url(sc.stack));
-		if (!healthy)
+		if (stack_dead_letters(sc.stack) > 0)
+			printf("dead letters: %ld message(s) in the dead-letter queues: orders that "
+			       "failed for good (read them with 'cleanops call sqs ReceiveMessage')\n",
+			       stack_dead_letters(sc.stack));
+		else if (!healthy)
 			printf("run 'cleanops deploy' to create or repair what is missing or drifted\n");
 	}
 	stackcli_print_failures(&sc);

@@ -8,6 +8,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -145,6 +146,16 @@ static int handle_key(struct tui_ui *ui, int key)
 	}
 	if (too_small(ui))
 		return key == 'q' ? TUI_F_QUIT : 0;
+	if (key == KEY_MOUSE) {
+		MEVENT ev;
+
+		if (getmouse(&ev) != OK)
+			return 0;
+		if (ui->overlay != TUI_OV_NONE) /* the wheel scrolls an overlay like the arrows */
+			return ev.bstate & BUTTON4_PRESSED ? tui_dialog_key(ui, KEY_UP)
+			       : ev.bstate & BUTTON5_PRESSED ? tui_dialog_key(ui, KEY_DOWN) : 0;
+		return screens[ui->screen]->mouse(ui, ev.y, ev.x, (unsigned long)ev.bstate);
+	}
 	if (ui->overlay != TUI_OV_NONE)
 		return tui_dialog_key(ui, key);
 	scope = ui->screen == TUI_SCR_WIZARD ? TUI_IN_WIZARD : TUI_IN_DASHBOARD;
@@ -164,8 +175,10 @@ static void take_snapshot(struct tui_ui *ui, int *first)
 {
 	tui_data_drain(ui->data);
 	tui_data_snapshot(ui->data, &ui->snap);
-	if (ui->email.len == 0 && ui->snap.email[0] && !ui->editing) /* the deployed address */
+	if (ui->email.len == 0 && strchr(ui->snap.email, '@') && !ui->editing) /* deployed */
 		tui_field_set(&ui->email, ui->email.label, ui->email.max, ui->snap.email);
+	if (ui->region.len == 0 && ui->snap.region[0] && !ui->editing) /* the client's region */
+		tui_field_set(&ui->region, ui->region.label, ui->region.max, ui->snap.region);
 	if (*first && ui->snap.deployed >= 0) {
 		*first = 0;
 		if (ui->snap.deployed == 1 && ui->screen == TUI_SCR_WIZARD && ui->step == 0 &&
@@ -215,6 +228,36 @@ static int locale_is_utf8(void)
 	return cs && (strcmp(cs, "UTF-8") == 0 || strcmp(cs, "utf8") == 0);
 }
 
+/* Does the start need the target picker? Only when nothing on the command line or in
+ * CLEANOPS_TARGET chose a target and AWS credentials exist (else: the sandbox). A config
+ * that cannot be read shows the picker too, which says why and still offers the sandbox. */
+static int needs_picker(const struct cli_args *args)
+{
+	const char *env = getenv("CLEANOPS_TARGET");
+	char err[256];
+
+	if (cli_get(args, "target") || cli_get(args, "endpoint") || cli_get(args, "profile") ||
+	    (env && *env))
+		return 0;
+	return tui_target_have_credentials(NULL, cli_get(args, "region"), err, sizeof(err)) != 0;
+}
+
+/* Curses up: keys, no echo, colours, the mouse (click and wheel). */
+static void curses_setup(struct tui_ui *ui)
+{
+	cbreak();
+	noecho();
+	nonl();
+	keypad(stdscr, TRUE);
+	nodelay(stdscr, TRUE);
+	set_escdelay(25);
+	curs_set(0);
+	mouseinterval(0); /* presses come at once; no click detection delay */
+	mousemask(BUTTON1_PRESSED | BUTTON4_PRESSED | BUTTON5_PRESSED, NULL);
+	tui_draw_init_colors(&ui->dr);
+	getmaxyx(stdscr, ui->dr.rows, ui->dr.cols);
+}
+
 int tui_console_run(int argc, char **argv)
 {
 	static struct tui_ui ui; /* large (snapshot); one per process */
@@ -222,7 +265,7 @@ int tui_console_run(int argc, char **argv)
 	struct tui_target target;
 	char err[512];
 	const char *stack;
-	int rc;
+	int rc, pick;
 
 	setlocale(LC_ALL, "");
 	rc = cli_parse(&console_cmd, argc > 1 ? argc - 1 : 0, argv + 1, &args);
@@ -236,20 +279,12 @@ int tui_console_run(int argc, char **argv)
 			"starting with a letter)\n", stack);
 		return 2;
 	}
-	if (tui_target_resolve(&args, &target, err, sizeof(err)) != 0) {
+	pick = needs_picker(&args);
+	if (!pick && tui_target_resolve(&args, &target, err, sizeof(err)) != 0) {
 		fprintf(stderr, "cleanops: %s\n", err);
 		return 1;
 	}
 	memset(&ui, 0, sizeof(ui));
-	if (tui_data_new(&target, stack, "/proc/self/exe", &ui.data, err, sizeof(err)) != 0) {
-		fprintf(stderr, "cleanops: %s\n", err);
-		return 1;
-	}
-	tui_data_snapshot(ui.data, &ui.snap);
-	tui_field_set(&ui.email, "email address", 254, "");
-	tui_field_set(&ui.stack, "stack name", 32, stack);
-	tui_field_set(&ui.region, "region", 40, ui.snap.region);
-	tui_field_set(&ui.filter, "filter", 80, "");
 	ui.dr.g = locale_is_utf8() ? &tui_glyphs_utf8 : &tui_glyphs_ascii;
 
 	{
@@ -262,19 +297,25 @@ int tui_console_run(int argc, char **argv)
 		sigaction(SIGHUP, &sa, NULL);
 	}
 	if (!initscr()) {
-		tui_data_free(ui.data);
 		fprintf(stderr, "cleanops: cannot initialise the terminal\n");
 		return 1;
 	}
-	cbreak();
-	noecho();
-	nonl();
-	keypad(stdscr, TRUE);
-	nodelay(stdscr, TRUE);
-	set_escdelay(25);
-	curs_set(0);
-	tui_draw_init_colors(&ui.dr);
-	getmaxyx(stdscr, ui.dr.rows, ui.dr.cols);
+	curses_setup(&ui);
+	if (pick && tui_target_pick(&ui.dr, stack, cli_get(&args, "region"), &got_signal,
+				    &target) != 0) {
+		endwin();
+		return got_signal ? 128 + got_signal : 0;
+	}
+	if (tui_data_new(&target, stack, "/proc/self/exe", &ui.data, err, sizeof(err)) != 0) {
+		endwin();
+		fprintf(stderr, "cleanops: %s\n", err);
+		return 1;
+	}
+	tui_data_snapshot(ui.data, &ui.snap);
+	tui_field_set(&ui.email, "email address", 254, "");
+	tui_field_set(&ui.stack, "stack name", 32, stack);
+	tui_field_set(&ui.region, "region", 40, ui.snap.region);
+	tui_field_set(&ui.filter, "filter", 80, "");
 
 	rc = run_loop(&ui);
 

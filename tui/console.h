@@ -2,6 +2,7 @@
 #ifndef CLEANOPS_TUI_CONSOLE_H
 #define CLEANOPS_TUI_CONSOLE_H
 
+#include <signal.h>
 #include <stddef.h>
 
 #include "console_data.h"
@@ -10,6 +11,14 @@
 /* Open the console (argv as given to cleanops; options preselect the target). Returns the
  * process exit code: 0 on quit. */
 int tui_console_run(int argc, char **argv);
+
+/* The target picker (screen_target.c), shown before the console when AWS credentials
+ * exist and no --target, --endpoint or --profile chose: the sandbox, environment
+ * credentials, each profile of the config files, a custom endpoint. Curses must be up.
+ * region (may be NULL) is preselected. Returns 0 with *t resolved, or -1 when the user
+ * quit or *stop was set by a signal. */
+int tui_target_pick(struct tui_draw *dr, const char *stack, const char *region,
+		    volatile sig_atomic_t *stop, struct tui_target *t);
 
 /* The screens; each owns a draw and a key function (a row of tui_screens). */
 enum tui_screen_id { TUI_SCR_WIZARD, TUI_SCR_DASHBOARD, TUI_SCR_COUNT };
@@ -97,6 +106,8 @@ struct tui_screen {
 	const char *name;
 	void (*draw)(struct tui_ui *ui);
 	int (*key)(struct tui_ui *ui, int key, enum tui_action act);
+	/* A mouse event at (y, x) with ncurses' bstate bits; returns TUI_F_* flags. */
+	int (*mouse)(struct tui_ui *ui, int y, int x, unsigned long bstate);
 };
 extern const struct tui_screen tui_screen_wizard;
 extern const struct tui_screen tui_screen_dashboard;

@@ -39,6 +39,8 @@ static const struct {
 	{ STACK_DELIVERIES, TUI_C_DELIVERIES, TUI_C_COUNT },
 };
 enum { NQUEUES = sizeof(watched_queues) / sizeof(watched_queues[0]) };
+enum { RATE_WINDOW = 5 }; /* samples (one a second) a rate is averaged over */
+enum { DLV_SEEN = 4096 };  /* orderIDs of recent deliveries remembered, to count each once */
 
 /* Cached queue URLs of one thread, valid for one stack generation. */
 struct qcache {
@@ -56,14 +58,28 @@ struct tui_data {
 	unsigned monitor_gen;           /* the stack generation it watches */
 	double monitor_retry;           /* poll thread: when to try starting it again */
 	long long l1_starts, l1_errors, l2_starts, l2_errors; /* from log lines (mu) */
+	long long l2_published;         /* "published messageId" lines of POC-Lambda-2 (mu) */
 	void *engine;                   /* the running struct stack (job thread), or NULL */
 	int have_engine;                /* the stack engine decides "deployed" */
 	long long items_at_start;       /* DynamoDB items when the running burst started */
+	/* the running order job, as its callbacks (the order's threads) see it (mu) */
+	int order_burst;                /* it is a burst: its status line shows the counts */
+	long order_answered;            /* its answers already counted into "sent" */
+	double order_woke;              /* when its progress last woke the UI */
+	/* deliveries, whoever took them off the queue: the monitor's peeks and a burst's
+	 * tracker (mu). Counted once per orderID: the FNV-1a hashes of the last DLV_SEEN
+	 * orderIDs tell a delivery both saw */
+	long long deliveries;
+	unsigned long long dlv_seen[DLV_SEEN];
+	int dlv_next;
 	pthread_mutex_t mu;             /* guards snap, stack, region, job_*, stop */
 	pthread_cond_t cond;            /* job queued, stop, or stack changed */
 	struct tui_snapshot snap;
 	char stack[40];
 	unsigned stack_gen;             /* bumped when the stack changes */
+	unsigned region_gen;            /* bumped when the region changes (clients rebuilt) */
+	unsigned poll_region_gen;       /* poll thread: the region generation of client, mclient */
+	unsigned job_region_gen;        /* job thread: the region generation of jclient */
 	struct qcache pq, jq;           /* queue URLs: the poll thread's, the job thread's */
 	int stop;
 	int job_queued;
@@ -72,8 +88,11 @@ struct tui_data {
 	int wake[2];
 	pthread_t poll_thread, job_thread;
 	int threads;
-	double prev_t;                  /* poll thread only: time of the previous sample */
-	long long prev[TUI_C_COUNT];
+	/* poll thread only: the last RATE_WINDOW samples (a ring), so rates are averages over a
+	 * few seconds: the monitor brings log lines in batches */
+	double hist_t[RATE_WINDOW];
+	long long hist[RATE_WINDOW][TUI_C_COUNT];
+	int hist_n, hist_i;
 };
 
 static double now_s(void)
@@ -109,6 +128,28 @@ static void list_push(struct tui_list *l, const char *text)
 	memmove(l->line[1], l->line[0], (size_t)(n - 1) * TUI_LINE_MAX);
 	snprintf(l->line[0], TUI_LINE_MAX, "%s", text);
 	l->n = n;
+}
+
+/* Count a delivery of order_id ("" when it has none) unless it was counted already.
+ * Returns nonzero when it is new (then it goes on the panel too). Mutex held. */
+static int delivery_new(struct tui_data *d, const char *order_id)
+{
+	unsigned long long h = 1469598103934665603ULL;
+
+	if (order_id && *order_id) {
+		for (const char *p = order_id; *p; p++) {
+			h ^= (unsigned char)*p;
+			h *= 1099511628211ULL;
+		}
+		h |= 1; /* 0 marks an empty slot */
+		for (int i = 0; i < DLV_SEEN; i++)
+			if (d->dlv_seen[i] == h)
+				return 0;
+		d->dlv_seen[d->dlv_next] = h;
+		d->dlv_next = (d->dlv_next + 1) % DLV_SEEN;
+	}
+	d->deliveries++;
+	return 1;
 }
 
 /* Add an event line with a wall-clock time stamp. Mutex held. */
@@ -204,9 +245,10 @@ static void ensure_sandbox(struct tui_data *d)
 
 /* ---- the poller (live counters and lists) ---- */
 
-/* One queue's URL into q->url[i] (cached per thread). Returns 0, 1 when it does not exist,
- * -1 on error. */
-static int queue_url(struct tui_data *d, struct qcache *q, int i, struct aws_error *err)
+/* One queue's URL into q->url[i] (cached per thread, asked with that thread's client c).
+ * Returns 0, 1 when it does not exist, -1 on error. */
+static int queue_url(struct tui_data *d, struct aws_client *c, struct qcache *q, int i,
+		     struct aws_error *err)
 {
 	char name[128];
 	json_t *in, *out = NULL;
@@ -224,7 +266,7 @@ static int queue_url(struct tui_data *d, struct qcache *q, int i, struct aws_err
 		return 0;
 	res_name(d, watched_queues[i].base, name, sizeof(name));
 	in = json_pack("{s:s}", "QueueName", name);
-	rc = aws_call(d->client, "sqs", "GetQueueUrl", in, &out, err);
+	rc = aws_call(c, "sqs", "GetQueueUrl", in, &out, err);
 	json_decref(in);
 	if (rc != 0)
 		return strstr(err->code, "NonExistentQueue") || strstr(err->code, "QueueDoesNotExist")
@@ -256,7 +298,7 @@ static int sample_queues(struct tui_data *d, long long *vals, int *avail, struct
 
 	for (int i = 0; i < NQUEUES; i++) {
 		json_t *in, *out = NULL, *attrs;
-		int rc = queue_url(d, &d->pq, i, err);
+		int rc = queue_url(d, d->client, &d->pq, i, err);
 
 		if (rc < 0)
 			return -1;
@@ -395,6 +437,10 @@ static void on_monitor_event(const struct monitor_event *e, void *ctx)
 		list_push(&d->snap.stream, line);
 		break;
 	case MON_EV_DELIVERY:
+		if (!delivery_new(d, e->order_id)) { /* a burst's tracker took it already */
+			pthread_mutex_unlock(&d->mu);
+			return;
+		}
 		snprintf(line, sizeof(line), "%.8s %.180s", hms, e->detail);
 		list_push(&d->snap.deliveries, line);
 		break;
@@ -410,6 +456,7 @@ static void on_monitor_event(const struct monitor_event *e, void *ctx)
 		} else if (notifier) {
 			d->l2_starts += start;
 			d->l2_errors += error;
+			d->l2_published += strstr(e->detail, " published messageId=") != NULL;
 		}
 		snprintf(line, sizeof(line), "%.8s %s %.170s", hms, writer ? "L1" : notifier ? "L2" : "??",
 			 e->detail);
@@ -463,7 +510,9 @@ static void monitor_sync(struct tui_data *d)
 	d->monitor_gen = gen;
 	pthread_mutex_lock(&d->mu);
 	d->snap.unavailable[0] = '\0';
-	d->l1_starts = d->l1_errors = d->l2_starts = d->l2_errors = 0;
+	d->l1_starts = d->l1_errors = d->l2_starts = d->l2_errors = d->l2_published = 0;
+	d->deliveries = 0;
+	memset(d->dlv_seen, 0, sizeof(d->dlv_seen));
 	changed(d);
 	pthread_mutex_unlock(&d->mu);
 }
@@ -477,16 +526,17 @@ static void monitor_counters(struct tui_data *d, long long *vals, int *avail)
 		return;
 	stack_monitor_snapshot(d->monitor, &ms);
 	vals[TUI_C_STREAM] = ms.items;
-	vals[TUI_C_DELIVERIES] = ms.deliveries;
 	avail[TUI_C_STREAM] = avail[TUI_C_DELIVERIES] = 1;
 	pthread_mutex_lock(&d->mu);
+	vals[TUI_C_DELIVERIES] = d->deliveries; /* the monitor's and a burst's, each once */
 	vals[TUI_C_L1_INVOKE] = d->l1_starts;
 	vals[TUI_C_L1_ERRORS] = d->l1_errors;
 	vals[TUI_C_L2_INVOKE] = d->l2_starts;
 	vals[TUI_C_L2_ERRORS] = d->l2_errors;
+	vals[TUI_C_PUBLISHED] = d->l2_published;
 	pthread_mutex_unlock(&d->mu);
 	avail[TUI_C_L1_INVOKE] = avail[TUI_C_L1_ERRORS] = 1;
-	avail[TUI_C_L2_INVOKE] = avail[TUI_C_L2_ERRORS] = 1;
+	avail[TUI_C_L2_INVOKE] = avail[TUI_C_L2_ERRORS] = avail[TUI_C_PUBLISHED] = 1;
 }
 
 /* One sample of everything; updates the snapshot when something changed. */
@@ -496,7 +546,7 @@ static void poll_once(struct tui_data *d)
 	long long vals[TUI_C_COUNT] = {0}, items_count = 0;
 	int avail[TUI_C_COUNT] = {0};
 	struct tui_list *items = calloc(1, sizeof(*items));
-	int nq, table = 0, diff = 0;
+	int nq, table = 0, diff = 0, old;
 	double t = now_s();
 
 	if (!items)
@@ -516,21 +566,31 @@ static void poll_once(struct tui_data *d)
 	if (nq > 0 || table)
 		monitor_sync(d);
 	monitor_counters(d, vals, avail);
+	old = d->hist_n < RATE_WINDOW ? 0 : d->hist_i; /* the oldest sample kept */
 	pthread_mutex_lock(&d->mu);
 	for (int i = 0; i < TUI_C_COUNT; i++) {
 		struct tui_counter *c = &d->snap.counter[i];
+		double rate;
 
-		if (i == TUI_C_SENT) /* counted by the job thread */
-			continue;
+		if (i == TUI_C_SENT) { /* counted by the job thread: only its rate here */
+			vals[i] = c->value;
+			avail[i] = c->avail;
+		}
 		if (c->avail != avail[i] || c->value != vals[i])
 			diff = 1;
+		rate = d->hist_n > 0 && t > d->hist_t[old] && vals[i] >= d->hist[old][i]
+			? (double)(vals[i] - d->hist[old][i]) / (t - d->hist_t[old]) : 0;
+		if (rate != c->rate) /* a rate falling back to 0 is drawn too */
+			diff = 1;
 		c->avail = avail[i];
-		c->rate = d->prev_t > 0 && t > d->prev_t && vals[i] >= d->prev[i]
-			? (double)(vals[i] - d->prev[i]) / (t - d->prev_t) : 0;
+		c->rate = rate;
 		c->value = vals[i];
-		d->prev[i] = vals[i];
+		d->hist[d->hist_i][i] = vals[i];
 	}
-	d->prev_t = t;
+	d->hist_t[d->hist_i] = t;
+	d->hist_i = (d->hist_i + 1) % RATE_WINDOW;
+	if (d->hist_n < RATE_WINDOW)
+		d->hist_n++;
 	if (d->snap.nspark == TUI_SPARK_MAX)
 		memmove(d->snap.spark, d->snap.spark + 1, sizeof(int) * (TUI_SPARK_MAX - 1));
 	else
@@ -597,36 +657,66 @@ static int wait_or_stop(struct tui_data *d, long ms)
 	return stop;
 }
 
-static void *poll_main(void *arg)
+/* (Re)build the poll thread's clients when there are none or the region changed: the
+ * short-timeout one for sampling and the monitor's. The monitor stops (poll_once starts it
+ * again on the new clients). Returns 0, or -1 with the reason in the connection line. */
+static int poll_clients(struct tui_data *d)
 {
-	struct tui_data *d = arg;
 	struct aws_client_opts opts;
 	struct aws_error err = {0};
+	struct aws_client *c = NULL, *mc = NULL, *old;
+	struct tui_target t;
+	unsigned gen;
 
-	ensure_sandbox(d);
-	tui_target_opts(&d->target, &opts);
+	pthread_mutex_lock(&d->mu);
+	gen = d->region_gen;
+	t = d->target;
+	pthread_mutex_unlock(&d->mu);
+	if (d->client && gen == d->poll_region_gen)
+		return 0;
+	tui_target_opts(&t, &opts);
 	opts.connect_timeout_ms = 2000;
 	opts.timeout_ms = 10000;
 	opts.max_attempts = 1;
-	if (aws_client_new(&opts, &d->client, &err) != 0) {
+	if (aws_client_new(&opts, &c, &err) != 0) {
 		pthread_mutex_lock(&d->mu);
 		snprintf(d->snap.conn, sizeof(d->snap.conn), "%.250s", err.message);
 		event(d, "no AWS client: %s", err.message);
 		pthread_mutex_unlock(&d->mu);
-		return NULL;
+		return -1;
 	}
-	pthread_mutex_lock(&d->mu);
-	snprintf(d->snap.region, sizeof(d->snap.region), "%s", aws_client_region(d->client));
-	changed(d);
-	pthread_cond_broadcast(&d->cond); /* the job thread may use the client now */
-	pthread_mutex_unlock(&d->mu);
 	opts.connect_timeout_ms = 0;
 	opts.timeout_ms = 0;
 	opts.max_attempts = 0;
-	if (aws_client_new(&opts, &d->mclient, &err) != 0)
-		d->mclient = NULL;
+	if (aws_client_new(&opts, &mc, &err) != 0)
+		mc = NULL; /* no live monitor; the counters still sample */
+	stack_monitor_stop(d->monitor);
+	d->monitor = NULL;
+	aws_client_free(d->mclient);
+	d->mclient = mc;
+	d->poll_region_gen = gen;
+	d->hist_n = d->hist_i = 0; /* rates start over */
+	pthread_mutex_lock(&d->mu);
+	old = d->client;
+	d->client = c;
+	snprintf(d->snap.region, sizeof(d->snap.region), "%s", aws_client_region(c));
+	if (old)
+		event(d, "region %s: watching the stack there", d->snap.region);
+	changed(d);
+	pthread_cond_broadcast(&d->cond); /* the job thread may use the client now */
+	pthread_mutex_unlock(&d->mu);
+	aws_client_free(old);
+	return 0;
+}
+
+static void *poll_main(void *arg)
+{
+	struct tui_data *d = arg;
+
+	ensure_sandbox(d);
 	do
-		poll_once(d);
+		if (poll_clients(d) == 0)
+			poll_once(d);
 	while (!wait_or_stop(d, 1000));
 	stack_monitor_stop(d->monitor);
 	d->monitor = NULL;
@@ -656,12 +746,12 @@ static int job_purge(struct tui_data *d, char *msg, size_t n)
 	json_t *in, *out = NULL;
 	int rc;
 
-	if (queue_url(d, &d->jq, 0, &err) != 0) {
+	if (queue_url(d, d->jclient, &d->jq, 0, &err) != 0) {
 		snprintf(msg, n, "purge failed: %.300s", err.message[0] ? err.message : "no queue");
 		return -1;
 	}
 	in = json_pack("{s:s}", "QueueUrl", d->jq.url[0]);
-	rc = aws_call(d->client, "sqs", "PurgeQueue", in, &out, &err);
+	rc = aws_call(d->jclient, "sqs", "PurgeQueue", in, &out, &err);
 	json_decref(in);
 	json_decref(out);
 	if (rc != 0) {
@@ -680,13 +770,13 @@ static int job_dlq(struct tui_data *d, int redrive, char *msg, size_t n)
 	json_t *in, *out = NULL, *msgs;
 	int moved = 0, rc = -1;
 
-	if (queue_url(d, &d->jq, 1, &err) != 0 || queue_url(d, &d->jq, 0, &err) != 0) {
+	if (queue_url(d, d->jclient, &d->jq, 1, &err) != 0 || queue_url(d, d->jclient, &d->jq, 0, &err) != 0) {
 		snprintf(msg, n, "no dead-letter queue: %.300s", err.message);
 		return -1;
 	}
 	in = json_pack("{s:s,s:i,s:i,s:i}", "QueueUrl", d->jq.url[1], "MaxNumberOfMessages", 10,
 		       "VisibilityTimeout", redrive ? 30 : 0, "WaitTimeSeconds", 0);
-	if (aws_call(d->client, "sqs", "ReceiveMessage", in, &out, &err) != 0) {
+	if (aws_call(d->jclient, "sqs", "ReceiveMessage", in, &out, &err) != 0) {
 		json_decref(in);
 		snprintf(msg, n, "receive failed: %.60s: %.300s", err.code, err.message);
 		return -1;
@@ -716,7 +806,7 @@ static int job_dlq(struct tui_data *d, int redrive, char *msg, size_t n)
 		in = json_pack("{s:s,s:s}", "QueueUrl", d->jq.url[0], "MessageBody",
 			       json_string_value(json_object_get(m, "Body")) ?
 			       json_string_value(json_object_get(m, "Body")) : "");
-		rc = aws_call(d->client, "sqs", "SendMessage", in, &o2, &err);
+		rc = aws_call(d->jclient, "sqs", "SendMessage", in, &o2, &err);
 		json_decref(in);
 		json_decref(o2);
 		if (rc != 0)
@@ -725,7 +815,7 @@ static int job_dlq(struct tui_data *d, int redrive, char *msg, size_t n)
 			       json_string_value(json_object_get(m, "ReceiptHandle")) ?
 			       json_string_value(json_object_get(m, "ReceiptHandle")) : "");
 		o2 = NULL;
-		rc = aws_call(d->client, "sqs", "DeleteMessage", in, &o2, &err);
+		rc = aws_call(d->jclient, "sqs", "DeleteMessage", in, &o2, &err);
 		json_decref(in);
 		json_decref(o2);
 		if (rc != 0)
@@ -901,8 +991,63 @@ static int job_engine(struct tui_data *d, enum stack_op op, const struct tui_job
 	return rc == 0 ? 0 : -1;
 }
 
+/* The order's progress (its worker threads and drain, one call at a time, the order's own
+ * lock held: take only mu, and briefly). "sent" moves with every answer; a burst's status
+ * line shows the counts. The UI is woken at most ten times a second, and for the last
+ * answer: a fast burst must not turn into a redraw per order. */
+static void on_order_progress(const struct stack_order_progress *p, void *ctx)
+{
+	struct tui_data *d = ctx;
+	double t = now_s();
+	int last;
+
+	pthread_mutex_lock(&d->mu);
+	last = p->answered == p->count && p->answered != d->order_answered; /* the last answer */
+	d->snap.counter[TUI_C_SENT].value += p->answered - d->order_answered;
+	d->order_answered = p->answered;
+	if (d->order_burst) { /* short enough for 80 columns with the stored count after it */
+		char failed[32] = "";
+
+		if (p->failed)
+			snprintf(failed, sizeof(failed), ", %ld failed", p->failed);
+		snprintf(d->snap.job_status, sizeof(d->snap.job_status),
+			 "burst: %ld/%ld sent, %ld accepted, %ld rejected%s, %ld delivered, stored",
+			 p->answered, p->count, p->accepted, p->rejected, failed, p->notified);
+	}
+	d->snap.version++;
+	if (t - d->order_woke >= 0.1 || last) {
+		d->order_woke = t;
+		wake_ui(d);
+	}
+	pthread_mutex_unlock(&d->mu);
+}
+
+/* A delivery the order's tracker took off the deliveries queue (its drain thread, the
+ * order's lock held): the monitor's peek will never see it, so it is counted and shown
+ * here, once per orderID. */
+static void on_order_delivery(const struct stack_order_delivery *dl, void *ctx)
+{
+	struct tui_data *d = ctx;
+	char line[TUI_LINE_MAX], hms[16], sum[TUI_LINE_MAX];
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	clock_text((double)ts.tv_sec, hms, sizeof(hms));
+	stack_delivery_summary(dl->body, sum, sizeof(sum));
+	if (dl->first)
+		snprintf(line, sizeof(line), "%.8s (%.0f ms) %.150s", hms, dl->latency_ms, sum);
+	else
+		snprintf(line, sizeof(line), "%.8s %.180s", hms, sum);
+	pthread_mutex_lock(&d->mu);
+	if (delivery_new(d, dl->order_id)) {
+		list_push(&d->snap.deliveries, line);
+		d->snap.version++; /* the poll thread's next sample wakes the UI */
+	}
+	pthread_mutex_unlock(&d->mu);
+}
+
 /* Send one order or a burst through the API; a burst follows its orders to SNS for the
- * latency summary. */
+ * latency summary. Its callbacks move "sent", the status line and the deliveries live. */
 static int job_order(struct tui_data *d, int burst, const struct tui_job_args *a, char *msg,
 		     size_t n)
 {
@@ -933,17 +1078,25 @@ static int job_order(struct tui_data *d, int burst, const struct tui_job_args *a
 	o.quantity = a->quantity;
 	o.customer = a->customer[0] ? a->customer : NULL;
 	o.wait_s = burst ? 30 : 0;
+	o.on_progress = on_order_progress;
+	o.on_delivery = on_order_delivery;
+	o.ctx = d;
 	pthread_mutex_lock(&d->mu);
+	d->order_burst = burst;
+	d->order_answered = 0;
+	d->order_woke = 0;
 	d->items_at_start = d->snap.counter[TUI_C_ITEMS].value;
 	d->snap.job_total = o.count;
-	changed(d);
+	if (burst)
+		job_status(d, 0, "burst: sending %ld orders at %.0f/s; stored", o.count, o.rate);
+	else
+		job_status(d, 0, "order: sending");
 	pthread_mutex_unlock(&d->mu);
 	if (stack_order_run(d->jclient, &o, r, &err) != 0) {
 		snprintf(msg, n, "orders not sent: %.60s: %.300s", err.code, err.message);
 		goto done;
 	}
 	pthread_mutex_lock(&d->mu);
-	d->snap.counter[TUI_C_SENT].value += r->accepted;
 	d->snap.job_done = burst ? r->stored : r->accepted;
 	if (burst && r->latencies > 0)
 		snprintf(d->snap.job_result, sizeof(d->snap.job_result),
@@ -1163,23 +1316,29 @@ static void run_job(struct tui_data *d, enum tui_job_kind kind, const struct tui
 	pthread_mutex_unlock(&d->mu);
 }
 
-/* The job thread's client (default timeouts: deploys wait long). Returns 0 or -1. */
+/* The job thread's client (default timeouts: deploys wait long), rebuilt when the region
+ * changed. Returns 0 or -1. */
 static int job_client(struct tui_data *d, char *msg, size_t n)
 {
 	struct aws_client_opts opts;
 	struct aws_error err = {0};
 	struct tui_target t;
+	unsigned gen;
 
-	if (d->jclient)
-		return 0;
 	pthread_mutex_lock(&d->mu);
 	t = d->target;
+	gen = d->region_gen;
 	pthread_mutex_unlock(&d->mu);
+	if (d->jclient && gen == d->job_region_gen)
+		return 0;
+	aws_client_free(d->jclient);
+	d->jclient = NULL;
 	tui_target_opts(&t, &opts);
 	if (aws_client_new(&opts, &d->jclient, &err) != 0) {
 		snprintf(msg, n, "no AWS client: %.300s", err.message);
 		return -1;
 	}
+	d->job_region_gen = gen;
 	return 0;
 }
 
@@ -1233,7 +1392,10 @@ int tui_data_new(const struct tui_target *t, const char *stack, const char *self
 	snprintf(d->self_exe, sizeof(d->self_exe), "%s", self_exe);
 	snprintf(d->stack, sizeof(d->stack), "%s", stack);
 	snprintf(d->snap.stack, sizeof(d->snap.stack), "%s", stack);
-	snprintf(d->snap.target, sizeof(d->snap.target), "%.127s", t->label);
+	if (!t->is_sandbox && !t->endpoint[0] && t->profile[0]) /* the header names the profile */
+		snprintf(d->snap.target, sizeof(d->snap.target), "aws (profile %.100s)", t->profile);
+	else
+		snprintf(d->snap.target, sizeof(d->snap.target), "%.127s", t->label);
 	snprintf(d->snap.region, sizeof(d->snap.region), "%s", t->region);
 	snprintf(d->snap.conn, sizeof(d->snap.conn), "connecting ...");
 	snprintf(d->snap.subscription, sizeof(d->snap.subscription), "unknown");
@@ -1356,24 +1518,42 @@ done:
 	return rc;
 }
 
+/* Queue a status job (the engine learns the stack's state) unless a job runs. Mutex held. */
+static void queue_plan(struct tui_data *d)
+{
+	if (d->snap.job_running || d->job_queued)
+		return;
+	d->job_queued = 1;
+	d->job_kind = TUI_JOB_PLAN;
+	d->snap.job = TUI_JOB_PLAN;
+	d->snap.job_running = 1;
+}
+
 void tui_data_set_stack(struct tui_data *d, const char *stack, const char *region)
 {
+	int moved = 0;
+
 	pthread_mutex_lock(&d->mu);
 	if (strcmp(d->stack, stack) != 0) {
 		snprintf(d->stack, sizeof(d->stack), "%s", stack);
 		snprintf(d->snap.stack, sizeof(d->snap.stack), "%s", stack);
+		moved = 1;
+	}
+	if (region && *region && strcmp(region, d->snap.region) != 0) {
+		/* the clients are rebuilt for the new region by their threads */
+		snprintf(d->target.region, sizeof(d->target.region), "%s", region);
+		snprintf(d->snap.region, sizeof(d->snap.region), "%s", region);
+		d->region_gen++;
+		d->snap.counter[TUI_C_SENT].value = 0;
+		moved = 1;
+	}
+	if (moved) {
 		d->stack_gen++;
 		d->snap.deployed = -1;
 		d->snap.nres = 0;
-		if (!d->snap.job_running && !d->job_queued) {
-			d->job_queued = 1;
-			d->job_kind = TUI_JOB_PLAN;
-			d->snap.job = TUI_JOB_PLAN;
-			d->snap.job_running = 1;
-			pthread_cond_broadcast(&d->cond);
-		}
+		queue_plan(d);
+		pthread_cond_broadcast(&d->cond);
 		changed(d);
 	}
-	(void)region; /* the client's region is fixed when it is built */
 	pthread_mutex_unlock(&d->mu);
 }

@@ -26,7 +26,8 @@ enum tui_counter_id {
 	TUI_C_STREAM,      /* stream records */
 	TUI_C_L2_INVOKE,   /* POC-Lambda-2 invocations */
 	TUI_C_L2_ERRORS,   /* POC-Lambda-2 errors */
-	TUI_C_DELIVERIES,  /* SNS deliveries seen */
+	TUI_C_PUBLISHED,   /* SNS publishes, from POC-Lambda-2's log lines */
+	TUI_C_DELIVERIES,  /* SNS deliveries seen (peeked on the deliveries queue) */
 	TUI_C_COUNT
 };
 

@@ -17,5 +17,6 @@ TUI_SRCS := \
 	tui/screen_wizard.c \
 	tui/screen_dashboard.c \
 	tui/screen_dialogs.c \
+	tui/screen_target.c \
 	tui/cmd-order.c \
 	tui/cmd-watch.c

@@ -23,7 +23,7 @@ static const struct hop hops[] = {
 	{ "DynamoDB", 0, { { "items", TUI_C_ITEMS }, { NULL, TUI_C_COUNT }, { NULL, TUI_C_COUNT } } },
 	{ "stream", 0, { { "rec", TUI_C_STREAM }, { NULL, TUI_C_COUNT }, { NULL, TUI_C_COUNT } } },
 	{ NULL, 2, { { "inv", TUI_C_L2_INVOKE }, { "err", TUI_C_L2_ERRORS }, { NULL, TUI_C_COUNT } } },
-	{ "SNS", 0, { { "dlv", TUI_C_DELIVERIES }, { NULL, TUI_C_COUNT }, { NULL, TUI_C_COUNT } } },
+	{ "SNS", 0, { { "pub", TUI_C_PUBLISHED }, { "dlv", TUI_C_DELIVERIES }, { NULL, TUI_C_COUNT } } },
 	{ "email", 0, { { NULL, TUI_C_COUNT }, { NULL, TUI_C_COUNT }, { NULL, TUI_C_COUNT } } },
 };
 enum { NHOPS = sizeof(hops) / sizeof(hops[0]) };
@@ -59,7 +59,7 @@ static void draw_flow(struct tui_ui *ui)
 	int w = (ui->dr.cols - (NHOPS - 1)) / NHOPS;
 
 	for (int i = 0; i < NHOPS; i++) {
-		int x = i * (w + 1);
+		int x = i * (w + 1), k;
 		char label[32];
 
 		if (hops[i].lambda)
@@ -69,7 +69,7 @@ static void draw_flow(struct tui_ui *ui)
 		tui_text(&ui->dr, 2, x, w, TUI_R_TITLE, label);
 		if (i < NHOPS - 1)
 			tui_text(&ui->dr, 2, x + w, 1, TUI_R_DIM, ui->dr.g->arrow);
-		for (int k = 0; k < 3 && hops[i].c[k].name; k++) {
+		for (k = 0; k < 3 && hops[i].c[k].name; k++) {
 			const struct tui_counter *c = &s->counter[hops[i].c[k].id];
 			char v[16];
 
@@ -82,10 +82,9 @@ static void draw_flow(struct tui_ui *ui)
 				  hops[i].c[k].id == TUI_C_DLQ && c->value > 0 ? TUI_R_ERR : TUI_R_NORMAL,
 				  "%s %s", hops[i].c[k].name, v);
 		}
-		if (i == 0 && s->counter[TUI_C_SENT].avail)
-			tui_textf(&ui->dr, 4, x, w, TUI_R_DIM, "%.1f/s", s->counter[TUI_C_SENT].rate);
-		if (i == 3 && s->counter[TUI_C_ITEMS].avail)
-			tui_textf(&ui->dr, 4, x, w, TUI_R_DIM, "%.1f/s", s->counter[TUI_C_ITEMS].rate);
+		if (k > 0 && k < 3 && s->counter[hops[i].c[0].id].avail) /* the first one's rate */
+			tui_textf(&ui->dr, 3 + k, x, w, TUI_R_DIM, "%.1f/s",
+				  s->counter[hops[i].c[0].id].rate);
 		if (i == NHOPS - 1)
 			tui_text(&ui->dr, 3, x, w, TUI_R_NORMAL, s->subscription);
 	}
@@ -133,24 +132,81 @@ static void draw_panel(struct tui_ui *ui, enum tui_panel p, int y, int x, int h,
 		tui_text(&ui->dr, y + 1, x + 1, w - 2, TUI_R_DIM, "(nothing yet)");
 }
 
-static void dashboard_draw(struct tui_ui *ui)
+/* Where the panels are: y, x, h, w of each (the layout is in one place, for drawing and
+ * for the mouse). */
+static void panel_rects(const struct tui_ui *ui, int rect[TUI_P_COUNT][4])
 {
 	int top = 8, rows = ui->dr.rows - 1 - top, cols = ui->dr.cols;
 	int h1 = rows / 2, h2 = rows - h1, half = cols / 2, quarter = (cols - half) / 2;
+	const int r[TUI_P_COUNT][4] = {
+		[TUI_P_ITEMS] = { top, 0, h1, half },
+		[TUI_P_STREAM] = { top, half, h1, quarter },
+		[TUI_P_DELIVERIES] = { top, half + quarter, h1, cols - half - quarter },
+		[TUI_P_LOGS] = { top + h1, 0, h2, half },
+		[TUI_P_EVENTS] = { top + h1, half, h2, cols - half },
+	};
+
+	memcpy(rect, r, sizeof(r));
+}
+
+static void dashboard_draw(struct tui_ui *ui)
+{
+	int rect[TUI_P_COUNT][4], cols = ui->dr.cols;
 	const struct tui_snapshot *s = &ui->snap;
 
 	if (s->deployed == 0)
 		tui_text(&ui->dr, 1, 0, cols, TUI_R_WARN,
 			 "the stack is not deployed: press w for the setup wizard");
+	else if (s->job_status[0] && s->job_running && s->job_total > 0) { /* with its progress */
+		char prog[48];
+		int pw = snprintf(prog, sizeof(prog), "  %ld/%ld", s->job_done, s->job_total);
+		int tw = tui_text_width(s->job_status);
+
+		if (tw + pw > cols) /* the progress stays in view; the text is cut */
+			tw = cols > pw ? cols - pw : 0;
+		tui_text(&ui->dr, 1, 0, tw, TUI_R_WARN, s->job_status);
+		tui_text(&ui->dr, 1, tw, pw, TUI_R_WARN, prog);
+	}
 	else if (s->job_status[0])
 		tui_text(&ui->dr, 1, 0, cols, s->job_failed ? TUI_R_ERR : TUI_R_DIM, s->job_status);
 	draw_flow(ui);
 	draw_spark(ui);
-	draw_panel(ui, TUI_P_ITEMS, top, 0, h1, half);
-	draw_panel(ui, TUI_P_STREAM, top, half, h1, quarter);
-	draw_panel(ui, TUI_P_DELIVERIES, top, half + quarter, h1, cols - half - quarter);
-	draw_panel(ui, TUI_P_LOGS, top + h1, 0, h2, half);
-	draw_panel(ui, TUI_P_EVENTS, top + h1, half, h2, cols - half);
+	panel_rects(ui, rect);
+	for (int p = 0; p < TUI_P_COUNT; p++)
+		draw_panel(ui, (enum tui_panel)p, rect[p][0], rect[p][1], rect[p][2], rect[p][3]);
+}
+
+/* Scroll panel p by delta lines, within its list. */
+static void scroll_panel(struct tui_ui *ui, enum tui_panel p, int delta)
+{
+	int n = panel_list(ui, p)->n;
+
+	ui->scroll[p] += delta;
+	if (ui->scroll[p] > n - 1)
+		ui->scroll[p] = n - 1;
+	if (ui->scroll[p] < 0)
+		ui->scroll[p] = 0;
+}
+
+/* A click focuses the panel under the pointer; the wheel scrolls it. */
+static int dashboard_mouse(struct tui_ui *ui, int y, int x, unsigned long bstate)
+{
+	int rect[TUI_P_COUNT][4];
+
+	panel_rects(ui, rect);
+	for (int p = 0; p < TUI_P_COUNT; p++) {
+		if (y < rect[p][0] || y >= rect[p][0] + rect[p][2] || x < rect[p][1] ||
+		    x >= rect[p][1] + rect[p][3])
+			continue;
+		if (bstate & BUTTON1_PRESSED)
+			ui->panel = (enum tui_panel)p;
+		else if (bstate & BUTTON4_PRESSED)
+			scroll_panel(ui, (enum tui_panel)p, -3);
+		else if (bstate & BUTTON5_PRESSED)
+			scroll_panel(ui, (enum tui_panel)p, 3);
+		return TUI_F_HANDLED | TUI_F_REDRAW;
+	}
+	return 0;
 }
 
 static int dashboard_key(struct tui_ui *ui, int key, enum tui_action act)
@@ -180,12 +236,7 @@ static int dashboard_key(struct tui_ui *ui, int key, enum tui_action act)
 		return TUI_F_HANDLED | TUI_F_REDRAW;
 	case TUI_ACT_DOWN:
 	case TUI_ACT_PAGE_DOWN:
-		ui->scroll[ui->panel] += act == TUI_ACT_DOWN ? 1 : page;
-		if (ui->scroll[ui->panel] > TUI_LIST_MAX - 1)
-			ui->scroll[ui->panel] = TUI_LIST_MAX - 1;
-		if (ui->scroll[ui->panel] > panel_list(ui, ui->panel)->n - 1)
-			ui->scroll[ui->panel] = panel_list(ui, ui->panel)->n > 0
-				? panel_list(ui, ui->panel)->n - 1 : 0;
+		scroll_panel(ui, ui->panel, act == TUI_ACT_DOWN ? 1 : page);
 		return TUI_F_HANDLED | TUI_F_REDRAW;
 	case TUI_ACT_FILTER:
 		ui->panel = TUI_P_LOGS;
@@ -200,4 +251,5 @@ const struct tui_screen tui_screen_dashboard = {
 	.name = "dashboard",
 	.draw = dashboard_draw,
 	.key = dashboard_key,
+	.mouse = dashboard_mouse,
 };

@@ -414,8 +414,30 @@ static int wizard_key(struct tui_ui *ui, int key, enum tui_action act)
 	return 0;
 }
 
+/* A click on a step opens it (the settings are checked first, as with n); on the settings
+ * step a click on a field focuses it; the wheel moves between steps. */
+static int wizard_mouse(struct tui_ui *ui, int y, int x, unsigned long bstate)
+{
+	if (ui->editing)
+		return 0;
+	if (bstate & BUTTON4_PRESSED)
+		return go_step(ui, ui->step - 1);
+	if (bstate & BUTTON5_PRESSED)
+		return go_step(ui, ui->step + 1);
+	if (!(bstate & BUTTON1_PRESSED))
+		return 0;
+	if (x < 34 && y >= 2 && y - 2 < NSTEPS)
+		return go_step(ui, y - 2);
+	if (ui->step == 0 && x >= 36 && y >= 3 && y < 3 + 3 * 2 && (y - 3) % 2 == 0) {
+		ui->focus = (y - 3) / 2;
+		return TUI_F_HANDLED | TUI_F_REDRAW;
+	}
+	return 0;
+}
+
 const struct tui_screen tui_screen_wizard = {
 	.name = "wizard",
 	.draw = wizard_draw,
 	.key = wizard_key,
+	.mouse = wizard_mouse,
 };

@@ -109,6 +109,22 @@ int tui_target_resolve(const struct cli_args *a, struct tui_target *t, char *err
 	return 0;
 }
 
+int tui_target_have_credentials(const char *profile, const char *region, char *errbuf,
+				size_t n)
+{
+	struct aws_config cfg;
+	struct aws_error err = {0};
+	int have;
+
+	if (aws_config_load(profile, region, &cfg, &err) != 0) {
+		snprintf(errbuf, n, "%s", err.message);
+		return -1;
+	}
+	have = cfg.have_credentials ? 1 : 0;
+	aws_config_cleanup(&cfg);
+	return have;
+}
+
 void tui_target_opts(const struct tui_target *t, struct aws_client_opts *opts)
 {
 	memset(opts, 0, sizeof(*opts));

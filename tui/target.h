@@ -26,6 +26,11 @@ int tui_sandbox_port(const char *data_dir);
  * with no target and no AWS credentials anywhere: the sandbox). Returns 0, or -1 with a
  * message in errbuf. */
 int tui_target_resolve(const struct cli_args *a, struct tui_target *t, char *errbuf, size_t n);
+/* Are AWS credentials found for profile (NULL: AWS_PROFILE or "default") with region?
+ * Returns 1 or 0; -1 with a message in errbuf when the config files are unreadable. Loads
+ * the config as tui_target_resolve does (a profile's credential_process runs). */
+int tui_target_have_credentials(const char *profile, const char *region, char *errbuf,
+				size_t n);
 /* Client options for a target (pointers into t; t must outlive the client). */
 void tui_target_opts(const struct tui_target *t, struct aws_client_opts *opts);
 

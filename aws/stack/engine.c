@@ -928,6 +928,8 @@ int stack_run(struct stack *s, enum stack_op op)
 	if (prepare_zips(s, op == STACK_OP_DEPLOY))
 		return -1; /* stack_error() says why */
 	rc = run_graph(s, op);
+	if (s->error[0])
+		rc = -1; /* the state file could not be written: stack_error() says why */
 	if (op == STACK_OP_DESTROY) {
 		/* Verify: read everything again; whatever is still there is a failure. */
 		int left = 0;

@@ -138,6 +138,46 @@ void stack_uuid4(const unsigned char rnd[16], char out[37])
 	out[o] = '\0';
 }
 
+/* The text of attribute key in an image, typed ({"S":..}, {"N":..}) or plain, or NULL. */
+static const char *image_text(json_t *image, const char *key, char *buf, size_t n)
+{
+	json_t *v = json_object_get(image, key);
+
+	if (json_is_object(v))
+		v = json_object_get(v, "S") ? json_object_get(v, "S") : json_object_get(v, "N");
+	if (json_is_string(v))
+		snprintf(buf, n, "%s", json_string_value(v));
+	else if (json_is_integer(v))
+		snprintf(buf, n, "%lld", (long long)json_integer_value(v));
+	else
+		return NULL;
+	return buf;
+}
+
+void stack_delivery_summary(const char *body, char *out, size_t n)
+{
+	json_t *j = body ? json_loads(body, 0, NULL) : NULL;
+	char b[4][128];
+
+	if (n == 0)
+		return;
+	if (json_is_object(j)) {
+		const char *id = image_text(j, "orderID", b[0], sizeof(b[0]));
+		const char *item = image_text(j, "item", b[1], sizeof(b[1]));
+		const char *q = image_text(j, "quantity", b[2], sizeof(b[2]));
+		const char *cust = image_text(j, "customerID", b[3], sizeof(b[3]));
+
+		snprintf(out, n, "orderID=%s item=%s quantity=%s%s%s", id ? id : "?",
+			 item ? item : "?", q ? q : "?", cust ? " customerID=" : "", cust ? cust : "");
+	} else {
+		snprintf(out, n, "%s", body ? body : "");
+		for (char *p = out; *p; p++)
+			if (*p == '\n' || *p == '\r' || *p == '\t')
+				*p = ' ';
+	}
+	json_decref(j);
+}
+
 int stack_delivery_order_id(const char *body, char *out, size_t n)
 {
 	json_t *j = json_loads(body, 0, NULL);
@@ -260,6 +300,22 @@ static void reject_message(int status, const char *resp, char *out, size_t n)
 	json_decref(j);
 }
 
+/* Tell the caller the counts (lock held, so calls are serialised and never go back). */
+static void report_progress(struct run *x)
+{
+	struct stack_order_progress p;
+
+	if (!x->o->on_progress)
+		return;
+	p.count = x->o->count;
+	p.answered = x->answered;
+	p.accepted = x->r->accepted;
+	p.rejected = x->r->rejected;
+	p.failed = x->r->failed;
+	p.notified = x->r->notified;
+	x->o->on_progress(&p, x->o->ctx);
+}
+
 /* One answer: classify and record it. */
 static void record_answer(struct run *x, long i, int answered, int status, const char *resp,
 			  const struct aws_error *e)
@@ -297,6 +353,7 @@ static void record_answer(struct run *x, long i, int answered, int status, const
 				snprintf(r->fail_msg, sizeof(r->fail_msg), "%s: %.300s", e->code, e->message);
 		}
 	}
+	report_progress(x);
 	pthread_mutex_unlock(&x->lk);
 	json_decref(j);
 }
@@ -323,7 +380,9 @@ static void *worker(void *arg)
 			break;
 		sleep_s(delay);
 		body = order_body(x->o, x->ords[i].id);
+		pthread_mutex_lock(&x->lk); /* the drain reads it for the live latency */
 		x->ords[i].t_post = mono_now();
+		pthread_mutex_unlock(&x->lk);
 		answered = body && aws_http_request(x->c, "POST", x->o->url, hdrs, body,
 						    strlen(body), &status, &resp, &e) == 0;
 		if (!body)
@@ -348,34 +407,45 @@ static void timed_wait(struct run *x, double s)
 	pthread_cond_timedwait(&x->cv, &x->lk, &ts);
 }
 
-/* One delivery: match it to an order, or decide it is stale. Returns nonzero to delete. */
+/* One delivery: match it to an order, or decide it is stale. Returns nonzero to delete
+ * (and then tells the caller's on_delivery about it). */
 static int delivery_seen(struct run *x, json_t *msg, double now)
 {
 	const char *body = json_string_value(json_object_get(msg, "Body"));
+	const char *mid = json_string_value(json_object_get(msg, "MessageId"));
 	const char *sent = json_string_value(json_object_get(json_object_get(msg, "Attributes"),
 							     "SentTimestamp"));
-	char id[ID_MAX];
-	struct ord *d;
-	int del = 0;
+	struct stack_order_delivery dl = { mid ? mid : "", "", body ? body : "", 0, 0, 0 };
+	char id[ID_MAX] = "";
+	struct ord *d = NULL;
 
-	if (body && stack_delivery_order_id(body, id, sizeof(id)) == 0) {
-		pthread_mutex_lock(&x->lk);
+	if (body && stack_delivery_order_id(body, id, sizeof(id)) == 0)
+		dl.order_id = id;
+	pthread_mutex_lock(&x->lk);
+	if (id[0])
 		d = id_find(x, id);
-		if (d) {
-			if (!d->notified) {
-				d->notified = 1;
-				d->stored = 1; /* delivered from the table's stream: it is stored */
-				d->t_deliv = now;
-				x->r->notified++;
-				pthread_cond_broadcast(&x->cv);
-			}
-			del = 1;
+	if (d) {
+		dl.ours = 1;
+		if (!d->notified) {
+			d->notified = 1;
+			d->stored = 1; /* delivered from the table's stream: it is stored */
+			d->t_deliv = now;
+			x->r->notified++;
+			dl.first = 1;
+			dl.latency_ms = (now - d->t_post) * 1000.0;
+			pthread_cond_broadcast(&x->cv);
 		}
+	} else if (!sent || strtoll(sent, NULL, 10) >= x->start_epoch_ms - 60000) {
 		pthread_mutex_unlock(&x->lk);
+		return 0; /* someone else's, recent: leave it to them */
 	}
-	if (!del && sent && strtoll(sent, NULL, 10) < x->start_epoch_ms - 60000)
-		del = 1; /* from before this run: nobody follows it any more */
-	return del;
+	/* ours, or from before this run: nobody follows it any more */
+	if (x->o->on_delivery)
+		x->o->on_delivery(&dl, x->o->ctx);
+	if (dl.first) /* after the delivery itself, so a caller's counts include it */
+		report_progress(x);
+	pthread_mutex_unlock(&x->lk);
+	return 1;
 }
 
 /* The deliveries drain: long polls until stop. */

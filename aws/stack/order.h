@@ -7,6 +7,33 @@
 
 #include "aws/client/aws.h"
 
+/* The run's counts so far, handed to the progress callback. Plain data. */
+struct stack_order_progress {
+	long count;                       /* orders in the run (opts.count) */
+	long answered;                    /* orders sent and done with: accepted + rejected + failed */
+	long accepted, rejected, failed;  /* as in struct stack_order_result */
+	long notified;                    /* with wait_s: orders of this run delivered so far */
+};
+
+/* A delivery the run took off the deliveries queue (with wait_s): the run deletes it, so
+ * nobody else will see it. Strings are borrowed for the duration of the call. */
+struct stack_order_delivery {
+	const char *message_id; /* the SQS MessageId ("" when absent) */
+	const char *order_id;   /* the delivery's orderID ("" when it has none) */
+	const char *body;       /* the message body: the NewImage as JSON ("" when absent) */
+	int ours;               /* 1: an order of this run; 0: a stale one (older than a minute) */
+	int first;              /* 1: the first delivery of that order this run saw */
+	double latency_ms;      /* ours and first: POST to receipt; else 0 */
+};
+
+/* Observers of a run. They are called from the run's threads (the workers for answers, the
+ * delivery drain for deliveries), never from the caller's, with the run's internal lock
+ * held: calls are serialised (one at a time across both callbacks) and the counts never go
+ * backwards from one call to the next. They must return quickly and must not block on the
+ * network (every worker waits meanwhile). p and dl are borrowed for the call. */
+typedef void (*stack_order_progress_fn)(const struct stack_order_progress *p, void *ctx);
+typedef void (*stack_order_delivery_fn)(const struct stack_order_delivery *dl, void *ctx);
+
 /* What to send. Strings are borrowed for the duration of stack_order_run(). */
 struct stack_order_opts {
 	const char *url;      /* the invoke URL (stack_api_url) */
@@ -20,6 +47,10 @@ struct stack_order_opts {
 	const char *body;     /* raw body, sent as is (item/quantity/customer unused); NULL: built */
 	int wait_s;           /* > 0: follow accepted orders to DynamoDB and SNS for up to this
 			       * many seconds after the last submission; 0: do not follow */
+	stack_order_progress_fn on_progress; /* NULL: none; once per answer and per order's
+					      * first delivery */
+	stack_order_delivery_fn on_delivery; /* NULL: none; once per delivery deleted */
+	void *ctx;                           /* passed to both */
 };
 
 /* What happened. Plain data. */
@@ -74,6 +105,11 @@ double stack_bucket_reserve(struct stack_bucket *b, double now);
 
 /* Pure: format 16 random bytes as a version 4 UUID (36 chars + NUL) into out. */
 void stack_uuid4(const unsigned char rnd[16], char out[37]);
+
+/* Pure: one line for a delivery body (the NewImage, typed or plain JSON) into out:
+ * "orderID=.. item=.. quantity=..[ customerID=..]", "?" for what is missing; a body that is
+ * not a JSON object is copied as is (newlines and tabs as spaces). */
+void stack_delivery_summary(const char *body, char *out, size_t n);
 
 /* Pure: the orderID of a delivery body (the NewImage JSON: {"orderID":{"S":..}} or a plain
  * {"orderID":"..."}). Returns 0 with out filled, or -1. */

@@ -685,6 +685,11 @@ static int queue_read(struct stack *s, const struct stack_resource *r, struct st
 	have = json_object_get(attrs, "Attributes");
 	snprintf(idkey, sizeof(idkey), "%s.arn", r->id);
 	stack_id_set(s, idkey, jstr(have, "QueueArn"));
+	o->messages = strtol(jstr(have, "ApproximateNumberOfMessages"), NULL, 10) +
+		      strtol(jstr(have, "ApproximateNumberOfMessagesNotVisible"), NULL, 10);
+	if (o->messages > 0 && (strcmp(r->id, "dlq") == 0 || strcmp(r->id, "failures") == 0))
+		snprintf(o->detail, sizeof(o->detail), "%ld message%s waiting: orders that failed",
+			 o->messages, o->messages == 1 ? "" : "s");
 	want = queue_want(s, r);
 	json_object_foreach(want, key, v) {
 		char msg[128];
@@ -1112,6 +1117,12 @@ static char *zip_b64(struct stack *s, const struct stack_resource *r, struct sta
 	}
 	if (fseek(f, 0, SEEK_END) || (len = ftell(f)) < 0 || fseek(f, 0, SEEK_SET))
 		goto fail;
+	if (len > 50L * 1024 * 1024) { /* Lambda's direct upload limit (and int for the encoder) */
+		aws_error_set(&o->err, 0, "ZipTooLarge", "%s is %ld bytes, over Lambda's 50 MB "
+			      "for a zip sent inline", path, len);
+		fclose(f);
+		return NULL;
+	}
 	raw = malloc((size_t)len + 1);
 	b64 = malloc(((size_t)len + 2) / 3 * 4 + 1);
 	if (!raw || !b64 || fread(raw, 1, (size_t)len, f) != (size_t)len)

@@ -37,6 +37,8 @@ struct stack_obs {
 	struct aws_error err;
 	char hint[256];     /* what to do about a failure */
 	double elapsed_s;
+	long messages;      /* sqs queues: messages waiting at the last read (visible and
+			     * in flight); 0 otherwise */
 };
 
 struct stack;
@@ -123,6 +125,9 @@ const char *stack_invoke_url(const struct stack *s);
 /* Nonzero when the last PLAN found everything healthy (present, not drifted, mappings
  * enabled). */
 int stack_healthy(const struct stack *s);
+/* Messages waiting in the dead-letter queues (POC-Queue-DLQ and POC-Stream-Failures) at the
+ * last read: orders that failed for good. status counts them as not healthy. */
+long stack_dead_letters(const struct stack *s);
 
 /* Names of presence values and the report of the last run as JSON (new reference):
  * {"stack","target state file","account","region","healthy","writes","invoke_url",

@@ -9,6 +9,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* A state file larger than this is taken as corrupt (and rewritten from the reads). */
+#define STATE_MAX_BYTES (1024 * 1024)
+
 int stack_state_dir(const char *dir, char *out, size_t n)
 {
 	const char *xdg = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
@@ -47,6 +50,7 @@ int stack_state_file(const char *dir, const char *label, const char *stack, char
 int stack_state_load(const char *path, json_t **out, char *why, size_t whylen)
 {
 	json_error_t jerr;
+	struct stat st;
 	json_t *j;
 
 	if (access(path, F_OK) != 0) {
@@ -56,6 +60,12 @@ int stack_state_load(const char *path, json_t **out, char *why, size_t whylen)
 		}
 		*out = json_object();
 		return 0;
+	}
+	if (stat(path, &st) == 0 && st.st_size > STATE_MAX_BYTES) {
+		/* names and identifiers of a few dozen resources: never near this */
+		snprintf(why, whylen, "larger than %d bytes", STATE_MAX_BYTES);
+		*out = json_object();
+		return 1;
 	}
 	j = json_load_file(path, 0, &jerr);
 	if (!j || !json_is_object(j) || !json_is_object(json_object_get(j, "resources"))) {

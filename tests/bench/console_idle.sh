@@ -21,7 +21,7 @@ trap 'exit 1' INT TERM HUP
 
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 "$CLEANOPS" sandbox start --port "$PORT" >/dev/null || exit 1
-"$CLEANOPS" deploy --yes --email ops@example.com >/dev/null 2>&1 || echo "(deploy failed: measuring the wizard)"
+"$CLEANOPS" deploy --target sandbox --yes --email ops@example.com >/dev/null 2>&1 || echo "(deploy failed: measuring the wizard)"
 
 # measure NAME PID: CPU% over 10 s and RSS of process PID
 measure() {
@@ -34,7 +34,7 @@ measure() {
 		'BEGIN { printf "%-10s idle CPU %.2f%%  RSS %.1f MiB\n", n, t * 100 / hz / 10, rss / 1024 }'
 }
 
-tmux -S "$SOCK" new-session -d -s c -x 100 -y 30 "exec '$CLEANOPS'"
+tmux -S "$SOCK" new-session -d -s c -x 100 -y 30 "exec '$CLEANOPS' --target sandbox"
 sleep 5
 PID=$(tmux -S "$SOCK" list-panes -t c -F '#{pane_pid}')
 measure cleanops "$PID"

@@ -4,11 +4,17 @@
 # Starts a sandbox on a free port with a temporary XDG_STATE_HOME, opens `cleanops` (no
 # arguments) in a detached 100x30 tmux session on a private socket, and checks what a user
 # sees: it opens on the wizard or the dashboard with the sandbox account in the header; `?`
-# shows the help overlay listing the key table, Esc closes it; 60x20 shows the too-small
-# message and 100x30 brings the console back; the wizard refuses a bad email and shows a
-# step's resources and policy; the order form rejects bad input; `q` quits with status 0.
-# With the stack engine built it also deploys, sends an order and a burst, and cleans up;
-# without it those parts are reported as SKIPPED. Exit 0 pass, 77 skip, 1 fail.
+# shows the help overlay listing the key table, Esc closes it; 60x20 and 79x24 show the
+# too-small message and 100x30 brings the console back; the wizard refuses a bad email and
+# shows a step's resources and policy; the order and burst forms reject bad input; a mouse
+# click focuses a panel; `q` quits with status 0. With the stack engine built it also
+# deploys, sends an order, runs `cleanops order --wait` in parallel (the dashboard must not
+# take its deliveries), a burst (its "sent" counter and counts must move mid-burst, its
+# deliveries reach the dlv counter and the panel), and cleans up; without it those parts are reported as
+# SKIPPED. Then, with a fake ~/.aws in a temporary HOME (and AWS_CONFIG_FILE): the target
+# picker lists the profiles of both files and connects to a custom endpoint; --profile,
+# --endpoint, --region and --stack preselect (no picker) and a region typed in the wizard
+# takes effect. Exit 0 pass, 77 skip, 1 fail.
 set -u
 
 CLEANOPS=${CLEANOPS:-${ROOT:-.}/cleanops}
@@ -50,7 +56,8 @@ if ! "$CLEANOPS" sandbox start --port "$PORT" >"$TMP/start.out" 2>&1; then
 fi
 
 T() { tmux -S "$SOCK" "$@"; }
-screen() { T capture-pane -p -t console; }
+SESSION=console
+screen() { T capture-pane -p -t "$SESSION"; }
 # wait_for PATTERN [SECONDS]: poll the screen until PATTERN (grep -E) shows up.
 wait_for() {
 	deadline=$(( $(date +%s) + ${2:-10} ))
@@ -76,10 +83,25 @@ wait_gone() {
 	screen
 	return 1
 }
-keys() { T send-keys -t console "$@"; }
+keys() { T send-keys -t "$SESSION" "$@"; }
+# counter NAME: a dashboard counter's value ("sent 12" -> 12; -1 when not shown as a number)
+counter() {
+	v=$(screen | grep -Eo "(^| )$1 [0-9]+" | head -1 | grep -Eo '[0-9]+$')
+	echo "${v:--1}"
+}
+# click Y X: a left click at row Y, column X (0-based) as X10 mouse reports (press, release).
+click() {
+	cx=$(printf '%03o' $((33 + $2)))
+	cy=$(printf '%03o' $((33 + $1)))
+	keys -l "$(printf "\033[M \\$cx\\$cy")"
+	keys -l "$(printf "\033[M#\\$cx\\$cy")"
+}
 
+# no AWS credentials (a HOME without ~/.aws): the console opens on the sandbox, no picker
 T new-session -d -s console -x 100 -y 30 \
-	"env LANG=C.UTF-8 '$CLEANOPS'; echo \$? >'$TMP/exit'; sleep 60"
+	"env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY -u AWS_SESSION_TOKEN -u AWS_PROFILE \
+	 -u AWS_CONFIG_FILE -u AWS_SHARED_CREDENTIALS_FILE -u CLEANOPS_TARGET HOME='$TMP' \
+	 LANG=C.UTF-8 '$CLEANOPS'; echo \$? >'$TMP/exit'; sleep 60"
 T set-option -t console window-size manual >/dev/null 2>&1
 
 # 1. it opens, on the wizard or the dashboard, with the sandbox's account in the header
@@ -105,6 +127,13 @@ wait_gone 'Keys \(Esc closes' 5 && ok "Esc closes the overlay" || bad "Esc did n
 T resize-window -t console -x 60 -y 20
 wait_for 'terminal too small \(need 80x24\)' 5 && ok "60x20 says the terminal is too small" ||
 	bad "no too-small message at 60x20"
+T resize-window -t console -x 79 -y 24
+wait_for 'terminal too small \(need 80x24\)' 5 && ok "79x24 says the terminal is too small" ||
+	bad "no too-small message at 79x24"
+keys j
+T resize-window -t console -x 80 -y 24
+wait_gone 'terminal too small' 5 && wait_for 'account: 000000000000' 5 &&
+	wait_for 'Setup|DynamoDB items' 5 && ok "80x24 is drawn" || bad "nothing drawn at 80x24"
 T resize-window -t console -x 100 -y 30
 if wait_gone 'terminal too small' 5 && wait_for '\[(wizard|dashboard)\]' 5; then
 	ok "back at 100x30 the console is drawn again"
@@ -152,6 +181,31 @@ wait_for 'quantity: a whole number from 1 to 10000' 5 &&
 	ok "the order form refuses quantity 99999" || bad "no validation message for quantity 99999"
 keys Escape
 wait_gone 'Submit an order' 5 || bad "Esc did not close the order form"
+keys b
+wait_for 'Burst of orders' 5 || bad "b did not open the burst form"
+keys BSpace BSpace BSpace
+keys -l '0'
+keys Enter Enter Enter
+wait_for 'count: a whole number from 1 to 100000' 5 && ok "the burst form refuses count 0" ||
+	bad "no validation message for a burst of 0"
+keys Up Up BSpace
+keys -l '5'
+keys Down BSpace BSpace
+keys -l 'x'
+keys Enter Enter
+wait_for 'rate: a whole number from 1 to 5000' 5 && ok "the burst form refuses rate x" ||
+	bad "no validation message for rate x"
+keys Escape
+wait_gone 'Burst of orders' 5 || bad "Esc did not close the burst form"
+
+# a click on the events panel focuses it (its title turns to reverse video)
+click 20 60
+sleep 0.3
+if T capture-pane -e -p -t console | grep -q "$(printf '\033')\[[0-9;]*7m[^ ]* events "; then
+	ok "a mouse click focuses the panel under it"
+else
+	bad "a click on the events panel did not focus it"
+fi
 
 # 6. with the stack engine: deploy (progress per resource, errors in place), order, burst,
 #    cleanup
@@ -194,11 +248,46 @@ else
 		fi
 		keys /
 		keys C-u Enter
+		# a headless order --wait next to the dashboard gets every delivery it waits for
+		if "$CLEANOPS" order --target sandbox --count 5 --wait=30 >"$TMP/order.out" 2>&1; then
+			ok "order --wait beside the dashboard sees all its deliveries"
+		else
+			cat "$TMP/order.out"
+			bad "order --wait beside the dashboard did not see all its deliveries"
+		fi
+		# a burst of 60 at 10/s: "sent" and the burst's counts move while it sends, and its
+		# deliveries (which its latency tracker takes off the queue) reach the dashboard
+		sent0=$(counter sent)
+		dlv0=$(counter dlv)
 		keys b
 		wait_for 'Burst of orders' 5
 		keys BSpace BSpace BSpace
-		keys -l '20'
-		keys Enter Enter Enter
+		keys -l '60'
+		keys Enter BSpace BSpace
+		keys -l '10'
+		keys Enter Enter
+		if wait_for 'burst: [1-9][0-9]*/60 sent, [0-9]+ accepted, 0 rejected, [0-9]+ delivered' 15; then
+			ok "the burst's status line shows its counts live: $(screen |
+				grep -Eo 'burst: [0-9]+/60 sent' | head -1)"
+		else
+			bad "the burst's status line shows no live counts"
+		fi
+		# the burst sends for 6 s; "sent" must be between the two ends and still moving
+		sent1=$(counter sent)
+		sleep 2
+		sent2=$(counter sent)
+		if [ "$sent1" -gt "$sent0" ] && [ "$sent1" -lt $((sent0 + 60)) ] &&
+		   [ "$sent2" -gt "$sent1" ]; then
+			ok "\"sent\" moves during a burst ($sent0 -> $sent1 -> $sent2 mid-burst)"
+		else
+			bad "\"sent\" does not move during the burst ($sent0 -> $sent1 -> $sent2)"
+		fi
+		if wait_for 'burst: [0-9]+/60 sent, .*, [1-9][0-9]* delivered' 20; then
+			ok "the burst's status line counts deliveries as they come: $(screen |
+				grep -Eo '[0-9]+ delivered' | head -1)"
+		else
+			bad "the burst's status line counts no deliveries"
+		fi
 		if wait_for 'latency POST->SNS ms: p50 [0-9]+ .*\([1-9][0-9]* samples\)|latency: no order' 120 &&
 		   screen | grep -q 'latency POST->SNS'; then
 			ok "a burst ends with the latency summary: $(screen | grep -o 'p50 [0-9]*.*samples)')"
@@ -206,6 +295,21 @@ else
 			bad "no latency summary after a burst"
 		fi
 		keys Escape
+		wait_gone 'Burst of orders' 5
+		sleep 1.5 # one sample of the poll thread
+		sent3=$(counter sent)
+		dlv3=$(counter dlv)
+		notified=$(screen | grep -Eo '[0-9]+ notified in' | head -1 | cut -d' ' -f1)
+		[ "$sent3" -eq $((sent0 + 60)) ] && ok "\"sent\" counts the burst's 60 orders" ||
+			bad "\"sent\" went from $sent0 to $sent3 for a burst of 60"
+		if [ -n "$notified" ] && [ "$notified" -gt 0 ] &&
+		   [ "$dlv3" -ge $((dlv0 + notified)) ] &&
+		   screen | grep -Eq '[0-9]{2}:[0-9]{2}:[0-9]{2} \([0-9]+ ms\) order'; then
+			ok "the burst's $notified deliveries reach the dashboard (dlv $dlv0 -> $dlv3, and the panel with their latency)"
+		else
+			screen
+			bad "the burst's deliveries are missing from the dashboard (dlv $dlv0 -> $dlv3, notified ${notified:-?})"
+		fi
 	else
 		if screen | grep -q 'press r to retry' && screen | grep -Eq '[A-Za-z]+(Exception|Error)?: '; then
 			ok "a failed deploy shows the AWS error in place with a retry"
@@ -247,6 +351,63 @@ if [ "$(cat "$TMP/exit" 2>/dev/null)" = "0" ]; then
 else
 	bad "q did not quit cleanly (exit: $(cat "$TMP/exit" 2>/dev/null))"
 fi
+
+# 8. the target picker: credentials in a fake HOME's ~/.aws and an AWS_CONFIG_FILE
+mkdir -p "$TMP/home/.aws"
+printf '[default]\nregion = us-west-2\n[profile home-only]\nregion = eu-west-1\n' \
+	>"$TMP/home/.aws/config"
+printf '[default]\naws_access_key_id = AKIAFAKEFORTESTS0001\naws_secret_access_key = fake\n[ci]\naws_access_key_id = AKIAFAKEFORTESTS0002\naws_secret_access_key = fake\n' \
+	>"$TMP/home/.aws/credentials"
+printf '[default]\nregion = us-west-2\n[profile alt]\nregion = eu-west-3\n' >"$TMP/alt-config"
+NOAWS="env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY -u AWS_SESSION_TOKEN -u AWS_PROFILE \
+	-u AWS_REGION -u AWS_DEFAULT_REGION -u AWS_SHARED_CREDENTIALS_FILE -u CLEANOPS_TARGET \
+	HOME='$TMP/home' LANG=C.UTF-8"
+SESSION=picker
+T new-session -d -s picker -x 100 -y 30 \
+	"$NOAWS AWS_CONFIG_FILE='$TMP/alt-config' '$CLEANOPS'; sleep 60"
+if wait_for 'Choose the target' 10 && screen | grep -q 'aws: alt' &&
+   screen | grep -q 'aws: ci' && screen | grep -q 'aws: default' &&
+   ! screen | grep -q 'home-only' && screen | grep -q 'custom endpoint'; then
+	ok "with credentials the picker offers the sandbox, the profiles of AWS_CONFIG_FILE and the credentials file, and an endpoint"
+else
+	bad "the target picker does not list the profiles"
+fi
+keys e C-u
+keys -l "http://127.0.0.1:$PORT"
+keys Enter
+if wait_for "target: http://127.0.0.1:$PORT" 10 && wait_for 'account: 000000000000' 15 &&
+   screen | grep -q 'region: us-west-2'; then
+	ok "a custom endpoint chosen in the picker is used (region from the default profile)"
+else
+	bad "the endpoint chosen in the picker is not used"
+fi
+keys q
+T kill-session -t picker
+
+# 9. --profile, --endpoint, --region and --stack preselect; the wizard's region takes effect
+SESSION=preselect
+T new-session -d -s preselect -x 100 -y 30 \
+	"$NOAWS '$CLEANOPS' --profile ci --endpoint http://127.0.0.1:$PORT --region ap-south-1 --stack Demo; sleep 60"
+if wait_for 'account: 000000000000' 15 && screen | grep -q 'stack: Demo' &&
+   screen | grep -q 'region: ap-south-1' && ! screen | grep -q 'Choose the target'; then
+	ok "--profile --endpoint --region --stack preselect without the picker"
+else
+	bad "the options did not preselect the target"
+fi
+keys w
+wait_for '\[wizard\]' 5
+keys Enter
+keys -l 'ops@example.com'
+keys Enter j Enter C-u
+keys -l 'eu-north-1'
+keys Enter n
+if wait_for 'region: eu-north-1' 10 && keys d && wait_for 'region eu-north-1: watching' 10; then
+	ok "a region typed in the wizard takes effect (the console reconnects there)"
+else
+	bad "the wizard's region did not take effect"
+fi
+keys q
+T kill-session -t preselect
 
 [ -n "$skipped" ] && echo "parts skipped:$skipped"
 if [ "$fails" -gt 0 ]; then

@@ -1,14 +1,22 @@
 /* test_order_stats.c: order engine arithmetic: percentiles, the token bucket on a pinned
- * clock, answer classes, client-made UUIDs, delivery parsing, invoke URLs, the JSON report. */
+ * clock, answer classes, client-made UUIDs, delivery parsing, invoke URLs, the JSON report;
+ * and the progress callback of a real run against a tiny loopback API. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <arpa/inet.h>
 #include <math.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "aws/stack/api_url.h"
 #include "aws/stack/monitor.h"
@@ -138,6 +146,214 @@ static void test_delivery_order_id(void **state)
 	assert_int_equal(stack_delivery_order_id("{\"orderID\":\"toolong\"}", id, 4), -1);
 }
 
+static void test_delivery_summary(void **state)
+{
+	static const struct { const char *body, *want; } cases[] = {
+		{ "{\"orderID\":{\"S\":\"A-1\"},\"item\":{\"S\":\"w\"},\"quantity\":{\"N\":\"2\"}}",
+		  "orderID=A-1 item=w quantity=2" },
+		{ "{\"orderID\":\"B\",\"item\":\"gear\",\"quantity\":3,\"customerID\":\"c9\"}",
+		  "orderID=B item=gear quantity=3 customerID=c9" },
+		{ "{\"item\":\"x\"}", "orderID=? item=x quantity=?" },
+		{ "not json\nat all", "not json at all" },
+		{ "", "" },
+	};
+	char out[128], tiny[8];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		stack_delivery_summary(cases[i].body, out, sizeof(out));
+		assert_string_equal(out, cases[i].want);
+	}
+	stack_delivery_summary(NULL, out, sizeof(out));
+	assert_string_equal(out, "");
+	stack_delivery_summary(cases[0].body, tiny, sizeof(tiny)); /* cut, terminated */
+	assert_string_equal(tiny, "orderID");
+}
+
+/* ---- a run against a tiny API on loopback ---- */
+
+enum { API_CONNS = 16, API_OK = 23, RUN_COUNT = 40 };
+
+/* The API: answers POSTs on kept-alive connections, 200 to the first API_OK, 400 after. */
+struct api {
+	int lfd, port;
+	atomic_int stop;
+	int answered;
+	pthread_t tid;
+};
+
+/* Answer every complete request in buf[0..*len) on fd; keep the rest. */
+static void api_serve(struct api *a, int fd, char *buf, size_t *len)
+{
+	for (;;) {
+		char *end, *cl, head[160];
+		size_t hlen, blen = 0, rl;
+		const char *body;
+		int ok;
+
+		buf[*len] = '\0';
+		end = strstr(buf, "\r\n\r\n");
+		if (!end)
+			return;
+		hlen = (size_t)(end - buf) + 4;
+		cl = strcasestr(buf, "Content-Length:");
+		if (cl && cl < end)
+			blen = strtoul(cl + 15, NULL, 10);
+		if (*len < hlen + blen)
+			return;
+		ok = a->answered++ < API_OK;
+		body = ok ? "{\"MessageId\":\"m\"}" : "{\"message\":\"Invalid request body\"}";
+		rl = (size_t)snprintf(head, sizeof(head), "HTTP/1.1 %s\r\nContent-Type: "
+				      "application/json\r\nContent-Length: %zu\r\n\r\n%s",
+				      ok ? "200 OK" : "400 Bad Request", strlen(body), body);
+		if (write(fd, head, rl) != (ssize_t)rl)
+			return;
+		memmove(buf, buf + hlen + blen, *len - hlen - blen);
+		*len -= hlen + blen;
+	}
+}
+
+static void *api_main(void *arg)
+{
+	struct api *a = arg;
+	struct pollfd p[API_CONNS + 1];
+	static char bufs[API_CONNS][8192];
+	size_t lens[API_CONNS] = {0};
+	int n = 0;
+
+	p[0].fd = a->lfd;
+	p[0].events = POLLIN;
+	while (!atomic_load(&a->stop)) {
+		if (poll(p, (nfds_t)n + 1, 50) <= 0)
+			continue;
+		if ((p[0].revents & POLLIN) && n < API_CONNS) {
+			int fd = accept(a->lfd, NULL, NULL);
+
+			if (fd >= 0) {
+				p[n + 1].fd = fd;
+				p[n + 1].events = POLLIN;
+				p[n + 1].revents = 0;
+				lens[n++] = 0;
+			}
+		}
+		for (int i = 0; i < n; i++) {
+			ssize_t r;
+
+			if (!(p[i + 1].revents & (POLLIN | POLLHUP)))
+				continue;
+			r = read(p[i + 1].fd, bufs[i] + lens[i], sizeof(bufs[i]) - 1 - lens[i]);
+			if (r <= 0) { /* closed: drop it */
+				close(p[i + 1].fd);
+				p[i + 1] = p[n];
+				memcpy(bufs[i], bufs[n - 1], lens[n - 1]);
+				lens[i] = lens[n - 1];
+				n--;
+				i--;
+				continue;
+			}
+			lens[i] += (size_t)r;
+			api_serve(a, p[i + 1].fd, bufs[i], &lens[i]);
+		}
+	}
+	for (int i = 0; i < n; i++)
+		close(p[i + 1].fd);
+	return NULL;
+}
+
+static int api_start(struct api *a)
+{
+	struct sockaddr_in sa;
+	socklen_t sl = sizeof(sa);
+
+	memset(a, 0, sizeof(*a));
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	a->lfd = socket(AF_INET, SOCK_STREAM, 0);
+	if (a->lfd < 0 || bind(a->lfd, (struct sockaddr *)&sa, sizeof(sa)) ||
+	    listen(a->lfd, 16) || getsockname(a->lfd, (struct sockaddr *)&sa, &sl))
+		return -1;
+	a->port = ntohs(sa.sin_port);
+	return pthread_create(&a->tid, NULL, api_main, a);
+}
+
+static void api_stop(struct api *a)
+{
+	atomic_store(&a->stop, 1);
+	pthread_join(a->tid, NULL);
+	close(a->lfd);
+}
+
+/* What the callback saw. */
+struct seen_progress {
+	atomic_int inside;   /* callers at once: must stay 0/1 */
+	int overlaps, calls, backwards, inconsistent;
+	struct stack_order_progress last;
+};
+
+static void on_progress(const struct stack_order_progress *p, void *ctx)
+{
+	struct seen_progress *s = ctx;
+
+	if (atomic_fetch_add(&s->inside, 1) != 0)
+		s->overlaps++;
+	usleep(200); /* widen the window an unserialised second caller would hit */
+	if (p->answered != s->last.answered + 1 || p->accepted < s->last.accepted ||
+	    p->rejected < s->last.rejected)
+		s->backwards++;
+	if (p->accepted + p->rejected + p->failed != p->answered || p->count != RUN_COUNT)
+		s->inconsistent++;
+	s->last = *p;
+	s->calls++;
+	atomic_fetch_sub(&s->inside, 1);
+}
+
+static void test_progress_callback(void **state)
+{
+	struct api a;
+	struct aws_credentials cr = { (char *)"AKIDTESTONLY", (char *)"x", NULL, 0 };
+	struct aws_client_opts co;
+	struct aws_client *c = NULL;
+	struct aws_error err = {0};
+	struct stack_order_opts o;
+	struct stack_order_result r;
+	struct seen_progress *s = calloc(1, sizeof(*s));
+	char url[128];
+
+	(void)state;
+	assert_non_null(s);
+	assert_int_equal(api_start(&a), 0);
+	memset(&co, 0, sizeof(co));
+	co.region = "us-east-1";
+	co.credentials = &cr;
+	co.max_attempts = 1;
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/orders", a.port);
+	co.endpoint = url;
+	assert_int_equal(aws_client_new(&co, &c, &err), 0);
+	memset(&o, 0, sizeof(o));
+	o.url = url;
+	o.count = RUN_COUNT;
+	o.concurrency = 4;
+	o.on_progress = on_progress;
+	o.ctx = s;
+	assert_int_equal(stack_order_run(c, &o, &r, &err), 0);
+	api_stop(&a);
+	aws_client_free(c);
+	/* one call per answer, one at a time, counts only growing, the last one the result */
+	assert_int_equal(s->calls, RUN_COUNT);
+	assert_int_equal(s->overlaps, 0);
+	assert_int_equal(s->backwards, 0);
+	assert_int_equal(s->inconsistent, 0);
+	assert_int_equal(r.accepted, API_OK);
+	assert_int_equal(r.rejected, RUN_COUNT - API_OK);
+	assert_int_equal(s->last.answered, RUN_COUNT);
+	assert_int_equal(s->last.accepted, r.accepted);
+	assert_int_equal(s->last.rejected, r.rejected);
+	assert_int_equal(s->last.failed, 0);
+	assert_string_equal(r.reject_msg, "400: Invalid request body");
+	free(s);
+}
+
 static void test_invoke_urls(void **state)
 {
 	char out[256];
@@ -232,6 +448,8 @@ int main(void)
 		cmocka_unit_test(test_classify),
 		cmocka_unit_test(test_uuid4),
 		cmocka_unit_test(test_delivery_order_id),
+		cmocka_unit_test(test_delivery_summary),
+		cmocka_unit_test(test_progress_callback),
 		cmocka_unit_test(test_invoke_urls),
 		cmocka_unit_test(test_result_json),
 		cmocka_unit_test(test_event_formats),
