@@ -2,7 +2,8 @@
 #   make / make all    build ./cleanops and the Lambda binaries
 #   make run           build, then open the console (on the sandbox without AWS credentials)
 #   make test          build and run every test (unit, integration)
-#   make asan          the tests under AddressSanitizer + UBSan
+#   make asan          the tests under AddressSanitizer + UBSan (build/asan)
+#   make valgrind      the headless stack commands under valgrind memcheck (build/vg)
 #   make bench         benchmarks, printed as ratios against a peer measured in the same run
 #   make package       the two Lambda zips in build/lambda/
 #   make deps          install the missing Debian packages
@@ -53,6 +54,7 @@ include aws/sandbox/module.mk
 include lambdas/module.mk
 include tui/module.mk
 include tests/module.mk
+include tests/fuzz/module.mk
 
 obj = $(patsubst %.c,$(OBJ)/%.o,$(1))
 
@@ -97,14 +99,48 @@ bench: all
 deps:
 	sh mk/deps.sh
 
+# make asan: every test on a build with AddressSanitizer + UBSan in build/asan; tests/run.sh
+# fails a test when any process it started (the sandbox, function bootstraps) left a report.
+# Clang when installed: next to ASan, gcc's UBSan ignores log_path and reports only on stderr.
+ASAN_CC ?= $(if $(shell command -v clang 2>/dev/null),clang,$(CC))
 ASAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 asan:
-	$(MAKE) BUILD=build/asan CFLAGS="$(ASAN_FLAGS)" LDFLAGS="-fsanitize=address,undefined" test-run
+	@if [ "$$(cat build/asan/.cc 2>/dev/null)" != "$(ASAN_CC)" ]; then \
+		rm -rf build/asan; mkdir -p build/asan; echo "$(ASAN_CC)" >build/asan/.cc; fi
+	$(MAKE) BUILD=build/asan CC="$(ASAN_CC)" CFLAGS="$(ASAN_FLAGS)" \
+		LDFLAGS="-fsanitize=address,undefined" test-run
+
+# In CI (.ci/run sets CLEANOPS_CI=1; CI=true works too) `make test` runs the sanitizer suite
+# after the plain one.
+ifneq ($(filter 1 true yes,$(CLEANOPS_CI) $(CI)),)
+test: test-run
+	$(MAKE) --no-print-directory asan
+endif
+
+# make valgrind: deploy, status, order and destroy under valgrind memcheck (a plain build in
+# build/vg); `make test` runs the same script on the default build.
+valgrind:
+	$(MAKE) BUILD=build/vg all
+	BUILD=build/vg ROOT="$(CURDIR)" CLEANOPS="$(CURDIR)/build/vg/cleanops" \
+		sh tests/integration/valgrind_stack.sh
+.PHONY: valgrind
 
 clean:
 	rm -rf build cleanops
 
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
-	install -m 0755 cleanops $(DESTDIR)$(PREFIX)/bin/cleanops
-	if [ -f docs/cleanops.1 ]; then install -m 0644 docs/cleanops.1 $(DESTDIR)$(PREFIX)/share/man/man1/; fi
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
+		$(DESTDIR)$(PREFIX)/share/cleanops/policies/trust
+	install -m 0755 $(BUILD)/cleanops $(DESTDIR)$(PREFIX)/bin/cleanops
+	install -m 0644 docs/cleanops.1 $(DESTDIR)$(PREFIX)/share/man/man1/cleanops.1
+	install -m 0644 policies/*.json $(DESTDIR)$(PREFIX)/share/cleanops/policies/
+	install -m 0644 policies/trust/*.json $(DESTDIR)$(PREFIX)/share/cleanops/policies/trust/
+
+# PNG screenshots of the console from real runs against a private sandbox (tmux, zlib).
+$(BUILD)/tools/ansi2png: tests/tools/ansi2png.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(shell pkg-config --cflags zlib) -o $@ $< $(ALL_LDFLAGS) \
+		$(shell pkg-config --libs zlib)
+
+screenshots: all $(BUILD)/tools/ansi2png
+	CLEANOPS=$(BUILD)/cleanops ANSI2PNG=$(BUILD)/tools/ansi2png sh tests/tools/screenshots.sh screenshots
