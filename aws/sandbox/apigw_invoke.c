@@ -1,6 +1,8 @@
 /* apigw_invoke.c: API Gateway REST (v1) invocation: resource and method matching, request
- * validation, mapping templates, MOCK / AWS (SQS, Lambda) / AWS_PROXY integrations. */
+ * validation, mapping templates, MOCK / AWS (SQS, Lambda) / AWS_PROXY / HTTP / HTTP_PROXY
+ * integrations. */
 #include <ctype.h>
+#include <curl/curl.h>
 #include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +16,7 @@
 #include "iam_enforce.h"
 #include "jsonschema.h"
 #include "lambda.h"
+#include "netguard.h"
 #include "sbx_int.h"
 #include "vtl.h"
 #include "wire.h"
@@ -462,8 +465,8 @@ static void build_context(struct inv *v)
 /* ---- request parameters (static values and method.request.* mappings) ---- */
 
 /* integration.request.{header,querystring,path}.NAME from the integration's
- * requestParameters into hdrs / query (objects). */
-static void integration_params(struct inv *v, json_t *hdrs, json_t *query)
+ * requestParameters into hdrs / query / path (objects; path may be NULL: not mapped). */
+static void integration_params(struct inv *v, json_t *hdrs, json_t *query, json_t *path)
 {
 	json_t *rp = json_object_get(v->integration, "requestParameters"), *src;
 	const char *k;
@@ -482,6 +485,9 @@ static void integration_params(struct inv *v, json_t *hdrs, json_t *query)
 		} else if (strncmp(k, "integration.request.querystring.", 32) == 0) {
 			dest = query;
 			name = k + 32;
+		} else if (path && strncmp(k, "integration.request.path.", 25) == 0) {
+			dest = path;
+			name = k + 25;
 		} else {
 			continue;
 		}
@@ -726,7 +732,7 @@ static int integration_aws(struct inv *v, struct aws_buf *payload)
 	}
 	hdrs = json_object();
 	query = json_object();
-	integration_params(v, hdrs, query);
+	integration_params(v, hdrs, query, NULL);
 	{
 		const char *ct = obj_get_ci(hdrs, "Content-Type");
 		int is_form = ct && strncasecmp(ct, "application/x-www-form-urlencoded", 33) == 0;
@@ -984,6 +990,361 @@ static int integration_proxy(struct inv *v)
 	return 0;
 }
 
+/* ---- HTTP and HTTP_PROXY ---- */
+
+#define HTTP_TIMEOUT_MS 29000L
+#define HTTP_MAX_BODY ((size_t)10 * 1024 * 1024)
+
+/* Where curl writes the backend's answer. */
+struct http_sink {
+	struct aws_buf *headers;  /* raw lines of the final response */
+	struct aws_buf *body;
+	int overflow;
+};
+
+static size_t http_on_body(char *ptr, size_t size, size_t n, void *ud)
+{
+	struct http_sink *s = ud;
+	size_t len = size * n;
+
+	if (s->body->len + len > HTTP_MAX_BODY || aws_buf_add(s->body, ptr, len) != 0) {
+		s->overflow = 1;
+		return 0;
+	}
+	return len;
+}
+
+static size_t http_on_header(char *ptr, size_t size, size_t n, void *ud)
+{
+	struct http_sink *s = ud;
+	size_t len = size * n;
+
+	/* a new status line (after a 1xx) starts the final response's headers over */
+	if (len >= 5 && strncmp(ptr, "HTTP/", 5) == 0)
+		aws_buf_reset(s->headers);
+	else if (aws_buf_add(s->headers, ptr, len) != 0)
+		return 0;
+	return len;
+}
+
+/* Hop-by-hop and framing headers a proxy never forwards. */
+static int hop_header(const char *name)
+{
+	static const char *const hop[] = { "Host", "Connection", "Content-Length",
+		"Transfer-Encoding", "Expect", "Keep-Alive", "Upgrade", "TE", "Trailer",
+		"Proxy-Connection", "Proxy-Authorization", "Proxy-Authenticate", NULL };
+
+	for (size_t i = 0; hop[i]; i++)
+		if (strcasecmp(name, hop[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/* The backend URL: the integration uri with each {name} (or {name+}) replaced by the
+ * mapped integration.request.path value, else the method's path parameter of that name
+ * (encoded, '/' kept), then extra_query (raw, may be "") and query's pairs appended.
+ * Returns 0, or -1 (reply written). */
+static int http_url(struct inv *v, json_t *path, const char *extra_query, json_t *query,
+		    struct aws_buf *out)
+{
+	const char *uri = sbx_str(v->integration, "uri"), *p, *k;
+	int has_query;
+	json_t *qv;
+
+	if (!uri || !*uri)
+		return internal(v, "the HTTP integration has no uri");
+	for (p = uri; *p;) {
+		const char *close = *p == '{' ? strchr(p, '}') : NULL;
+		char name[256];
+		const char *val;
+		size_t n;
+
+		if (!close) {
+			aws_buf_addc(out, *p++);
+			continue;
+		}
+		n = (size_t)(close - p - 1);
+		if (n && p[n] == '+')
+			n--;
+		snprintf(name, sizeof(name), "%.*s", (int)(n < sizeof(name) ? n : sizeof(name) - 1),
+			 p + 1);
+		val = json_string_value(json_object_get(path, name));
+		if (!val)
+			val = json_string_value(json_object_get(json_object_get(v->params, "path"),
+								name));
+		if (!val) {
+			char why[400];
+
+			snprintf(why, sizeof(why), "the integration uri's {%s} has no value", name);
+			return internal(v, why);
+		}
+		aws_sigv4_uri_encode(out, val, strlen(val), 1);
+		p = close + 1;
+	}
+	has_query = strchr(aws_buf_str(out), '?') != NULL;
+	if (extra_query && *extra_query) {
+		aws_buf_adds(out, has_query ? "&" : "?");
+		aws_buf_adds(out, extra_query);
+		has_query = 1;
+	}
+	json_object_foreach(query, k, qv) {
+		aws_buf_adds(out, has_query ? "&" : "?");
+		has_query = 1;
+		aws_sigv4_uri_encode(out, k, strlen(k), 0);
+		aws_buf_addc(out, '=');
+		aws_sigv4_uri_encode(out, json_string_value(qv), json_string_length(qv), 0);
+	}
+	return 0;
+}
+
+/* Append a raw line to a curl header list. Returns 0 or -1 (out of memory). */
+static int add_raw(struct curl_slist **list, const char *line)
+{
+	struct curl_slist *tmp = curl_slist_append(*list, line);
+
+	if (!tmp)
+		return -1;
+	*list = tmp;
+	return 0;
+}
+
+/* Add "Name: value" to a curl header list ("Name;" sends an empty value). Returns 0 or -1 (out of memory). */
+static int add_header(struct curl_slist **list, const char *name, const char *value)
+{
+	struct aws_buf line = { 0 };
+	int rc;
+
+	aws_buf_printf(&line, value && *value ? "%s: %s" : "%s;", name, value ? value : "");
+	rc = line.data ? add_raw(list, line.data) : -1;
+	aws_buf_cleanup(&line);
+	return rc;
+}
+
+/* The headers sent to the backend: for HTTP_PROXY the client's (hop-by-hop ones
+ * dropped), for HTTP a Content-Type and API Gateway's User-Agent; then the mapped
+ * integration.request.header values, which win. Returns the list (curl_slist_free_all)
+ * or NULL when out of memory. */
+static struct curl_slist *http_headers(struct inv *v, int proxy, json_t *mapped)
+{
+	struct curl_slist *list = NULL;
+	const char *k, *ct = header(v, "Content-Type");
+	json_t *x, *vals;
+	char ua[128];
+	int fail = 0;
+
+	if (proxy) {
+		json_object_foreach(v->multi_headers, k, vals) {
+			size_t i;
+
+			if (hop_header(k) || obj_get_ci(mapped, k))
+				continue;
+			json_array_foreach(vals, i, x)
+				fail |= add_header(&list, k, json_string_value(x));
+		}
+	} else {
+		snprintf(ua, sizeof(ua), "AmazonAPIGateway_%s", v->api_id);
+		if (!obj_get_ci(mapped, "Content-Type"))
+			fail |= add_header(&list, "Content-Type", ct && *ct ? ct : "application/json");
+		if (!obj_get_ci(mapped, "User-Agent"))
+			fail |= add_header(&list, "User-Agent", ua);
+		if (!obj_get_ci(mapped, "Accept"))
+			fail |= add_header(&list, "Accept", "application/json");
+	}
+	json_object_foreach(mapped, k, x)
+		if (!hop_header(k))
+			fail |= add_header(&list, k, json_string_value(x));
+	/* curl adds none of its own: no 100-continue, no form content type, no Accept */
+	fail |= add_raw(&list, "Expect:");
+	if (proxy && !ct && !obj_get_ci(mapped, "Content-Type"))
+		fail |= add_raw(&list, "Content-Type:");
+	if (proxy && !header(v, "Accept") && !obj_get_ci(mapped, "Accept"))
+		fail |= add_raw(&list, "Accept:");
+	if (fail) {
+		curl_slist_free_all(list);
+		return NULL;
+	}
+	return list;
+}
+
+/* Send one request to the backend with the integration's httpMethod ("ANY": the
+ * client's) and timeoutInMillis. The answer lands in v->backend_status, v->backend and
+ * resp_headers (raw "Name: value" lines). Returns 0, or -1 (reply written: 504 when the
+ * backend is too slow, 500 when the URL is refused or the backend cannot be reached). */
+static int http_send(struct inv *v, const char *url, struct curl_slist *hdrs,
+		     const char *body, size_t body_len, struct aws_buf *resp_headers)
+{
+	const char *method = sbx_str(v->integration, "httpMethod");
+	json_t *tm = json_object_get(v->integration, "timeoutInMillis");
+	long timeout = json_is_integer(tm) ? (long)json_integer_value(tm) : HTTP_TIMEOUT_MS;
+	struct http_sink sink = { resp_headers, &v->backend, 0 };
+	char errbuf[CURL_ERROR_SIZE] = "", why[CURL_ERROR_SIZE + 64];
+	long status = 0;
+	CURLcode cc;
+	CURL *c;
+
+	if (!method || !*method || strcmp(method, "ANY") == 0)
+		method = v->r->method;
+	if (timeout < 50 || timeout > HTTP_TIMEOUT_MS)
+		timeout = HTTP_TIMEOUT_MS;
+	if (!sbx_url_allowed(url)) {
+		sbx_log(v->r->sbx, "WARN", "apigateway %s/%s %s %s: refusing the HTTP integration: "
+			"its endpoint is not loopback (%s=1 allows any host)", v->api_id,
+			v->stage_name, v->r->method, v->user_path, SBX_ALLOW_REMOTE_HTTP_ENV);
+		reply(v, 500, "Internal server error");
+		return -1;
+	}
+	c = curl_easy_init();
+	if (!c)
+		return internal(v, "cannot create an HTTP handle");
+	aws_buf_reset(&v->backend);
+	aws_buf_reset(resp_headers);
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
+	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, http_on_body);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &sink);
+	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, http_on_header);
+	curl_easy_setopt(c, CURLOPT_HEADERDATA, &sink);
+	if (strcmp(method, "HEAD") == 0) {
+		curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+	} else if (body_len || strcmp(method, "GET") != 0) {
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body ? body : "");
+		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body_len);
+	}
+	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+	cc = curl_easy_perform(c);
+	if (cc == CURLE_OK)
+		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+	curl_easy_cleanup(c);
+	if (cc == CURLE_OPERATION_TIMEDOUT) {
+		sbx_log(v->r->sbx, "ERROR", "apigateway %s/%s %s %s: the HTTP endpoint did not "
+			"answer within %ld ms", v->api_id, v->stage_name, v->r->method, v->user_path,
+			timeout);
+		reply(v, 504, "Endpoint request timed out");
+		return -1;
+	}
+	if (cc != CURLE_OK) {
+		snprintf(why, sizeof(why), "Execution failed due to configuration error: %s",
+			 sink.overflow ? "the endpoint's response is too large" :
+			 errbuf[0] ? errbuf : curl_easy_strerror(cc));
+		return internal(v, why);
+	}
+	v->backend_status = (int)status;
+	return 0;
+}
+
+/* HTTP: the mapped request (template payload, mapped headers, query and path) to the
+ * integration's uri; integration responses are then picked by the status code. */
+static int integration_http(struct inv *v, struct aws_buf *payload)
+{
+	json_t *hdrs = json_object(), *query = json_object(), *path = json_object();
+	struct aws_buf url = { 0 }, resp_headers = { 0 };
+	struct curl_slist *list = NULL;
+	int rc = -1;
+
+	integration_params(v, hdrs, query, path);
+	if (http_url(v, path, "", query, &url) != 0)
+		goto done;
+	list = http_headers(v, 0, hdrs);
+	if (!list) {
+		internal(v, "out of memory");
+		goto done;
+	}
+	rc = http_send(v, aws_buf_str(&url), list, payload->data, payload->len, &resp_headers);
+done:
+	curl_slist_free_all(list);
+	aws_buf_cleanup(&url);
+	aws_buf_cleanup(&resp_headers);
+	json_decref(hdrs);
+	json_decref(query);
+	json_decref(path);
+	return rc;
+}
+
+/* Copy the backend's response headers (raw lines) to the reply, framing and hop-by-hop
+ * ones aside; repeated names are joined with ", ". Content-Type becomes the reply's. */
+static void proxy_reply_headers(struct inv *v, const char *raw)
+{
+	*v->ct = "application/json";
+	while (*raw) {
+		size_t len = strcspn(raw, "\r\n"), nlen = strcspn(raw, ":");
+		char name[256];
+		const char *val;
+		size_t vlen;
+
+		if (nlen < len && nlen > 0 && nlen < sizeof(name)) {
+			memcpy(name, raw, nlen);
+			name[nlen] = '\0';
+			val = raw + nlen + 1;
+			vlen = len - nlen - 1;
+			while (vlen && (*val == ' ' || *val == '\t')) {
+				val++;
+				vlen--;
+			}
+			while (vlen && (val[vlen - 1] == ' ' || val[vlen - 1] == '\t'))
+				vlen--;
+			if (strcasecmp(name, "Content-Type") == 0) {
+				snprintf(reply_ct, sizeof(reply_ct), "%.*s", (int)vlen, val);
+				*v->ct = reply_ct;
+			} else if (v->r->resp_headers && !hop_header(name) &&
+				   strcasecmp(name, "Date") != 0 && strcasecmp(name, "Server") != 0) {
+				const char *old = obj_get_ci(v->r->resp_headers, name);
+				struct aws_buf joined = { 0 };
+
+				if (old)
+					aws_buf_printf(&joined, "%s, ", old);
+				aws_buf_add(&joined, val, vlen);
+				json_object_set_new(v->r->resp_headers, name,
+						    json_string(aws_buf_str(&joined)));
+				aws_buf_cleanup(&joined);
+			}
+		}
+		raw += len;
+		while (*raw == '\r' || *raw == '\n')
+			raw++;
+	}
+}
+
+/* HTTP_PROXY: the client's method, query string, headers and body to the uri (path
+ * parameters substituted); the backend's status, headers and body back unchanged. */
+static int integration_http_proxy(struct inv *v)
+{
+	json_t *hdrs = json_object(), *query = json_object(), *path = json_object();
+	struct aws_buf url = { 0 }, resp_headers = { 0 };
+	struct curl_slist *list = NULL;
+	int rc = -1;
+
+	integration_params(v, hdrs, query, path);
+	if (http_url(v, path, v->r->query, query, &url) != 0)
+		goto done;
+	list = http_headers(v, 1, hdrs);
+	if (!list) {
+		internal(v, "out of memory");
+		goto done;
+	}
+	rc = http_send(v, aws_buf_str(&url), list, v->r->body, v->r->body_len, &resp_headers);
+	if (rc != 0)
+		goto done;
+	aws_buf_reset(v->body);
+	if (v->backend.len)
+		aws_buf_add(v->body, v->backend.data, v->backend.len);
+	proxy_reply_headers(v, aws_buf_str(&resp_headers));
+	*v->status = v->backend_status;
+done:
+	curl_slist_free_all(list);
+	aws_buf_cleanup(&url);
+	aws_buf_cleanup(&resp_headers);
+	json_decref(hdrs);
+	json_decref(query);
+	json_decref(path);
+	return rc;
+}
+
 /* MOCK: the rendered request template's statusCode picks the integration response. */
 static int integration_mock(struct inv *v, struct aws_buf *payload)
 {
@@ -1059,14 +1420,20 @@ int sbx_apigw_invoke(struct sbx_req *r, const char *path, int *status, struct aw
 		integration_proxy(&v);
 		goto done;
 	}
-	if (strcmp(type, "MOCK") != 0 && strcmp(type, "AWS") != 0) {
-		internal(&v, "HTTP integrations are not supported by the sandbox");
+	if (strcmp(type, "HTTP_PROXY") == 0) {
+		integration_http_proxy(&v);
+		goto done;
+	}
+	if (strcmp(type, "MOCK") != 0 && strcmp(type, "AWS") != 0 && strcmp(type, "HTTP") != 0) {
+		internal(&v, "the integration type is not supported by the sandbox");
 		goto done;
 	}
 	if (request_payload(&v, &payload) != 0)
 		goto done;
 	if (strcmp(type, "MOCK") == 0)
 		rc = integration_mock(&v, &payload);
+	else if (strcmp(type, "HTTP") == 0)
+		rc = integration_http(&v, &payload);
 	else
 		rc = integration_aws(&v, &payload);
 	if (rc != 0)

@@ -436,6 +436,18 @@ static int not_found(struct sbx_req *r, const char *uuid)
 			 "Code: 404, Request ID: %s) UUID %s", r->request_id, uuid);
 }
 
+/* After a write under the store lock: mapping uuid as the API shows it into *out (new,
+ * caller decrefs) and the lock released (*db = NULL). Returns 0, or -1 with the lock still
+ * held in *db (the caller answers store_error). */
+static int reload_unlock(struct sbx *s, sqlite3 **db, const char *uuid, json_t **out)
+{
+	if (row_load(s, *db, uuid, out, NULL, NULL, 0, NULL, 0, NULL, 0) != 1 || !*out)
+		return -1;
+	sbx_db_unlock(s);
+	*db = NULL;
+	return 0;
+}
+
 /* ---- the pollers' lifecycle ---- */
 
 static void start_workers(struct esm *e, struct esm_mapping *m)
@@ -816,12 +828,10 @@ static int op_create(struct sbx_req *r, json_t *in, int *status, struct aws_buf 
 		store_error(r);
 		goto done;
 	}
-	if (row_load(r->sbx, db, uuid, &out, NULL, NULL, 0, NULL, 0, NULL, 0) != 1 || !out) {
+	if (reload_unlock(r->sbx, &db, uuid, &out)) {
 		store_error(r);
 		goto done;
 	}
-	sbx_db_unlock(r->sbx);
-	db = NULL;
 	if (!mapping_add(e, uuid, kind == ESM_SQS ? "sqs" : "stream", farn, source, config,
 			 "No records processed", 1))
 		sbx_log(r->sbx, "ERROR", "esm %s: out of memory starting its pollers", uuid);
@@ -928,12 +938,10 @@ static int op_update(struct sbx_req *r, const char *uuid, json_t *in, int *statu
 	if (sbx_db_run(r->sbx, db, "UPDATE esm_mappings SET config = ?, function_arn = ?,"
 		       " state = ?, modified = ? WHERE uuid = ?", "sssis", ctext, farn, next_state,
 		       sbx_now_ms(), uuid) != 1 ||
-	    row_load(r->sbx, db, uuid, &out, NULL, NULL, 0, NULL, 0, NULL, 0) != 1 || !out) {
+	    reload_unlock(r->sbx, &db, uuid, &out)) {
 		store_error(r);
 		goto done;
 	}
-	sbx_db_unlock(r->sbx);
-	db = NULL;
 	pthread_mutex_lock(&e->mu);
 	m = find_mapping(e, uuid);
 	if (m) {
@@ -982,12 +990,10 @@ static int op_delete(struct sbx_req *r, const char *uuid, int *status, struct aw
 	}
 	if (sbx_db_run(r->sbx, db, "UPDATE esm_mappings SET state = 'Deleting', modified = ?"
 		       " WHERE uuid = ?", "is", sbx_now_ms(), uuid) != 1 ||
-	    row_load(r->sbx, db, uuid, &out, NULL, NULL, 0, NULL, 0, NULL, 0) != 1 || !out) {
+	    reload_unlock(r->sbx, &db, uuid, &out)) {
 		store_error(r);
 		goto done;
 	}
-	sbx_db_unlock(r->sbx);
-	db = NULL;
 	pthread_mutex_lock(&e->mu);
 	m = find_mapping(e, uuid);
 	if (m) {
@@ -1123,6 +1129,11 @@ static void lambda_error(struct sbx_req *r, int *status, struct aws_buf *body)
 	r->err_status = 0;
 }
 
+static void method_not_allowed(struct sbx_req *r)
+{
+	sbx_error(r, 405, "MethodNotAllowedException", "Method %s is not allowed here", r->method);
+}
+
 static int route_op(struct sbx_req *r, int *status, struct aws_buf *body,
 		    const char **content_type);
 
@@ -1175,8 +1186,7 @@ static int route_op(struct sbx_req *r, int *status, struct aws_buf *body,
 		} else if (strcmp(r->method, "GET") == 0) {
 			op_list(r, status, body);
 		} else {
-			sbx_error(r, 405, "MethodNotAllowedException", "Method %s is not allowed here",
-				  r->method);
+			method_not_allowed(r);
 		}
 		return 0;
 	}
@@ -1190,8 +1200,7 @@ static int route_op(struct sbx_req *r, int *status, struct aws_buf *body,
 	} else if (strcmp(r->method, "DELETE") == 0) {
 		op_delete(r, uuid, status, body);
 	} else {
-		sbx_error(r, 405, "MethodNotAllowedException", "Method %s is not allowed here",
-			  r->method);
+		method_not_allowed(r);
 	}
 	return 0;
 }
@@ -1268,10 +1277,7 @@ static void esm_shutdown(struct sbx *s)
 
 	if (!e)
 		return;
-	pthread_mutex_lock(&e->mu);
-	e->stopping = 1;
-	pthread_cond_broadcast(&e->cond);
-	pthread_mutex_unlock(&e->mu);
+	esm_quiesce(s);
 	for (m = e->list; m; m = m->next)
 		for (int i = 0; i < m->nthreads; i++)
 			pthread_join(m->threads[i], NULL);

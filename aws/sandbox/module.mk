@@ -5,6 +5,7 @@ SANDBOX_FILES := \
 	aws/sandbox/store.c \
 	aws/sandbox/services.c \
 	aws/sandbox/wire.c \
+	aws/sandbox/netguard.c \
 	aws/sandbox/svc_sts.c \
 	aws/sandbox/svc_iam.c \
 	aws/sandbox/iam_policy.c \

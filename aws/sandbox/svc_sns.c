@@ -15,6 +15,7 @@
 
 #include "aws/sandbox/sandbox.h"
 #include "aws/sandbox/iam_enforce.h"
+#include "aws/sandbox/netguard.h"
 #include "aws/sandbox/sbx_int.h"
 #include "aws/sandbox/sns.h"
 #include "aws/sandbox/sqs.h"
@@ -1405,22 +1406,6 @@ static char *dup_col(sqlite3_stmt *st, int col)
 	return sqlite3_column_type(st, col) == SQLITE_NULL ? NULL : strdup(text_col(st, col));
 }
 
-/* Is the URL's host a loopback address? Deliveries never leave the machine. */
-static int loopback_url(const char *url)
-{
-	CURLU *u = curl_url();
-	char *host = NULL;
-	int ok = 0;
-
-	if (u && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
-	    curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK)
-		ok = strncmp(host, "127.", 4) == 0 || strcasecmp(host, "localhost") == 0 ||
-		     strcmp(host, "[::1]") == 0 || strcmp(host, "::1") == 0;
-	curl_free(host);
-	curl_url_cleanup(u);
-	return ok;
-}
-
 static int xfer_abort(void *p, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
 {
 	struct sns_state *st = p;
@@ -1444,7 +1429,8 @@ static int deliver_http(struct sbx *s, struct sns_state *state, const struct del
 	long status = 0;
 	int rc = -1;
 
-	if (!loopback_url(d->endpoint)) {
+	/* deliveries never leave the machine */
+	if (!sbx_url_is_loopback(d->endpoint)) {
 		sbx_log(s, "WARN", "sns: refusing delivery to non-loopback endpoint of %s", d->sub);
 		return -1;
 	}

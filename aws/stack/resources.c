@@ -55,6 +55,61 @@ static void hint(struct stack_obs *o, const char *text)
 		snprintf(o->hint, sizeof(o->hint), "%s", text);
 }
 
+/* Nonzero when o's error is one of codes ("A|B": any of A, B, each as err_is takes it). */
+static int err_in(const struct stack_obs *o, const char *codes)
+{
+	char code[64];
+
+	while (*codes) {
+		size_t n = strcspn(codes, "|");
+
+		snprintf(code, sizeof(code), "%.*s", (int)n, codes);
+		if (err_is(o, code))
+			return 1;
+		codes += n + (codes[n] == '|');
+	}
+	return 0;
+}
+
+/* stack_call where a failure with one of codes is an answer, not an error: 0 when the call
+ * succeeded (*out as stack_call gives it), 1 when it failed with one of codes (error and hint
+ * forgotten), -1 on any other failure. Steals in. */
+static int call_tolerating(struct stack *s, const char *service, const char *op, json_t *in,
+			   json_t **out, struct stack_obs *o, const char *codes)
+{
+	if (stack_call(s, service, op, in, out, o) == 0)
+		return 0;
+	if (!err_in(o, codes))
+		return -1;
+	err_clear(o);
+	return 1;
+}
+
+/* An operation whose failure with one of codes means it is already done (a create of what
+ * exists, a delete of what is gone): 0 with o's error and hint cleared, or -1. Steals in. */
+static int call_done_unless(struct stack *s, const char *service, const char *op, json_t *in,
+			    struct stack_obs *o, const char *codes)
+{
+	if (call_tolerating(s, service, op, in, NULL, o, codes) < 0)
+		return -1;
+	err_clear(o);
+	return 0;
+}
+
+/* A resource's describe call: 0 with o->presence STACK_PRESENT and *out (caller decrefs), or
+ * STACK_MISSING when it failed with one of codes (*out untouched); -1 on any other failure.
+ * Steals in. */
+static int call_describe(struct stack *s, const char *service, const char *op, json_t *in,
+			 json_t **out, struct stack_obs *o, const char *codes)
+{
+	int rc = call_tolerating(s, service, op, in, out, o, codes);
+
+	if (rc < 0)
+		return -1;
+	o->presence = rc ? STACK_MISSING : STACK_PRESENT;
+	return 0;
+}
+
 static void arn(struct stack *s, const char *svc, const char *res, char *out, size_t n)
 {
 	snprintf(out, n, "arn:aws:%s:%s:%s:%s", svc, stack_region(s), stack_account(s), res);
@@ -154,6 +209,16 @@ static int doc_value_equal(json_t *v, const char *text)
 	return eq;
 }
 
+/* A created resource's identifier: o->ident from field of the reply out, kept in the state
+ * under idkey too. Decrefs out. */
+static void keep_ident(struct stack *s, struct stack_obs *o, json_t *out, const char *field,
+		       const char *idkey)
+{
+	snprintf(o->ident, sizeof(o->ident), "%s", jstr(out, field));
+	stack_id_set(s, idkey, o->ident);
+	json_decref(out);
+}
+
 static void drift(struct stack_obs *o, const char *what)
 {
 	size_t len = strlen(o->detail);
@@ -227,16 +292,12 @@ static int policy_read(struct stack *s, const struct stack_resource *r, struct s
 
 	stack_rname(s, r->base, o->name, sizeof(o->name));
 	policy_arn(s, r, parn, sizeof(parn));
-	if (stack_call(s, "iam", "GetPolicy", json_pack("{ss}", "PolicyArn", parn), &out, o)) {
-		if (!err_is(o, "NoSuchEntity"))
-			goto out;
-		err_clear(o);
-		o->presence = STACK_MISSING;
-		rc = 0;
-		goto out;
-	}
+	if (call_describe(s, "iam", "GetPolicy", json_pack("{ss}", "PolicyArn", parn), &out, o,
+			  "NoSuchEntity"))
+		return -1;
+	if (o->presence == STACK_MISSING)
+		return 0;
 	snprintf(o->ident, sizeof(o->ident), "%s", parn);
-	o->presence = STACK_PRESENT;
 	if (stack_call(s, "iam", "GetPolicyVersion",
 		       json_pack("{ss ss}", "PolicyArn", parn, "VersionId",
 				 jstr(json_object_get(out, "Policy"), "DefaultVersionId")),
@@ -312,9 +373,10 @@ static int policy_delete(struct stack *s, const struct stack_resource *r, struct
 	if (stack_call(s, "iam", "ListEntitiesForPolicy", json_pack("{ss}", "PolicyArn", parn), &out, o))
 		goto out;
 	json_array_foreach(json_object_get(out, "PolicyRoles"), i, v)
-		if (stack_call(s, "iam", "DetachRolePolicy",
-			       json_pack("{ss ss}", "RoleName", jstr(v, "RoleName"), "PolicyArn", parn),
-			       NULL, o) && !err_is(o, "NoSuchEntity"))
+		if (call_tolerating(s, "iam", "DetachRolePolicy",
+				    json_pack("{ss ss}", "RoleName", jstr(v, "RoleName"), "PolicyArn",
+					      parn),
+				    NULL, o, "NoSuchEntity") < 0)
 			goto out;
 	json_decref(out);
 	out = NULL;
@@ -375,18 +437,14 @@ static int role_read(struct stack *s, const struct stack_resource *r, struct sta
 	int rc = -1;
 
 	stack_rname(s, r->base, o->name, sizeof(o->name));
-	if (stack_call(s, "iam", "GetRole", json_pack("{ss}", "RoleName", o->name), &out, o)) {
-		if (!err_is(o, "NoSuchEntity"))
-			goto out;
-		err_clear(o);
-		o->presence = STACK_MISSING;
-		rc = 0;
-		goto out;
-	}
+	if (call_describe(s, "iam", "GetRole", json_pack("{ss}", "RoleName", o->name), &out, o,
+			  "NoSuchEntity"))
+		return -1;
+	if (o->presence == STACK_MISSING)
+		return 0;
 	role = json_object_get(out, "Role");
 	snprintf(o->ident, sizeof(o->ident), "%s", jstr(role, "Arn"));
 	stack_id_set(s, r->id, o->ident);
-	o->presence = STACK_PRESENT;
 	if (!trust || !doc_value_equal(json_object_get(role, "AssumeRolePolicyDocument"), trust))
 		drift(o, "trust policy differs");
 	att = role_attached(s, o->name, o);
@@ -500,19 +558,14 @@ static int table_read(struct stack *s, const struct stack_resource *r, struct st
 	int rc = -1;
 
 	stack_rname(s, r->base, o->name, sizeof(o->name));
-	if (stack_call(s, "dynamodb", "DescribeTable", json_pack("{ss}", "TableName", o->name), &out,
-		       o)) {
-		if (!err_is(o, "ResourceNotFound"))
-			goto out;
-		err_clear(o);
-		o->presence = STACK_MISSING;
-		rc = 0;
-		goto out;
-	}
+	if (call_describe(s, "dynamodb", "DescribeTable", json_pack("{ss}", "TableName", o->name),
+			  &out, o, "ResourceNotFound"))
+		return -1;
+	if (o->presence == STACK_MISSING)
+		return 0;
 	t = json_object_get(out, "Table");
 	status = jstr(t, "TableStatus");
 	snprintf(o->ident, sizeof(o->ident), "%s", jstr(t, "TableArn"));
-	o->presence = STACK_PRESENT;
 	if (strcmp(status, "DELETING") == 0) {
 		o->presence = STACK_MISSING;
 		snprintf(o->detail, sizeof(o->detail), "deleting");
@@ -582,6 +635,9 @@ static int table_delete(struct stack *s, const struct stack_resource *r, struct 
 }
 
 /* ---- SQS queues ---- */
+
+/* SQS's "no such queue" (JSON protocol, query protocol). */
+#define QUEUE_GONE "QueueDoesNotExist|NonExistentQueue"
 
 /* The attributes queue row r should have (new object). */
 static json_t *queue_want(struct stack *s, const struct stack_resource *r)
@@ -657,31 +713,23 @@ static int queue_read(struct stack *s, const struct stack_resource *r, struct st
 	json_t *out = NULL, *attrs = NULL, *want = NULL, *have, *v;
 	const char *key;
 	char idkey[64];
-	int rc = -1;
 
 	stack_rname(s, r->base, o->name, sizeof(o->name));
-	if (stack_call(s, "sqs", "GetQueueUrl", json_pack("{ss}", "QueueName", o->name), &out, o)) {
-		if (!err_is(o, "QueueDoesNotExist") && !err_is(o, "NonExistentQueue"))
-			goto out;
-		err_clear(o);
-		o->presence = STACK_MISSING;
-		rc = 0;
-		goto out;
-	}
+	if (call_describe(s, "sqs", "GetQueueUrl", json_pack("{ss}", "QueueName", o->name), &out, o,
+			  QUEUE_GONE))
+		return -1;
+	if (o->presence == STACK_MISSING)
+		return 0;
 	snprintf(o->ident, sizeof(o->ident), "%s", jstr(out, "QueueUrl"));
+	json_decref(out);
 	snprintf(idkey, sizeof(idkey), "%s.url", r->id);
 	stack_id_set(s, idkey, o->ident);
-	o->presence = STACK_PRESENT;
-	if (stack_call(s, "sqs", "GetQueueAttributes",
-		       json_pack("{ss s[s]}", "QueueUrl", o->ident, "AttributeNames", "All"), &attrs,
-		       o)) {
-		if (err_is(o, "QueueDoesNotExist") || err_is(o, "NonExistentQueue")) {
-			err_clear(o);
-			o->presence = STACK_MISSING;
-			rc = 0;
-		}
-		goto out;
-	}
+	if (call_describe(s, "sqs", "GetQueueAttributes",
+			  json_pack("{ss s[s]}", "QueueUrl", o->ident, "AttributeNames", "All"),
+			  &attrs, o, QUEUE_GONE))
+		return -1;
+	if (o->presence == STACK_MISSING)
+		return 0;
 	have = json_object_get(attrs, "Attributes");
 	snprintf(idkey, sizeof(idkey), "%s.arn", r->id);
 	stack_id_set(s, idkey, jstr(have, "QueueArn"));
@@ -699,12 +747,9 @@ static int queue_read(struct stack *s, const struct stack_resource *r, struct st
 			drift(o, msg);
 		}
 	}
-	rc = 0;
-out:
-	json_decref(out);
 	json_decref(attrs);
 	json_decref(want);
-	return rc;
+	return 0;
 }
 
 static int queue_create(struct stack *s, const struct stack_resource *r, struct stack_obs *o)
@@ -718,10 +763,8 @@ static int queue_create(struct stack *s, const struct stack_resource *r, struct 
 		       json_pack("{ss so}", "QueueName", o->name, "Attributes", queue_want(s, r)), &out,
 		       o))
 		return -1;
-	snprintf(o->ident, sizeof(o->ident), "%s", jstr(out, "QueueUrl"));
 	snprintf(key, sizeof(key), "%s.url", r->id);
-	stack_id_set(s, key, o->ident);
-	json_decref(out);
+	keep_ident(s, o, out, "QueueUrl", key);
 	return 0;
 }
 
@@ -799,9 +842,7 @@ static int topic_create(struct stack *s, const struct stack_resource *r, struct 
 	(void)r;
 	if (stack_call(s, "sns", "CreateTopic", json_pack("{ss}", "Name", o->name), &out, o))
 		return -1;
-	snprintf(o->ident, sizeof(o->ident), "%s", jstr(out, "TopicArn"));
-	stack_id_set(s, "topic.arn", o->ident);
-	json_decref(out);
+	keep_ident(s, o, out, "TopicArn", "topic.arn");
 	return 0;
 }
 
@@ -913,11 +954,8 @@ static int sub_delete(struct stack *s, const struct stack_resource *r, struct st
 	(void)r;
 	if (strncmp(o->ident, "arn:", 4) != 0)
 		return 1; /* a pending email subscription goes with its topic: no wait */
-	if (stack_call(s, "sns", "Unsubscribe", json_pack("{ss}", "SubscriptionArn", o->ident), NULL,
-		       o) && !err_is(o, "NotFound"))
-		return -1;
-	err_clear(o);
-	return 0;
+	return call_done_unless(s, "sns", "Unsubscribe",
+				json_pack("{ss}", "SubscriptionArn", o->ident), o, "NotFound");
 }
 
 static int sube_read(struct stack *s, const struct stack_resource *r, struct stack_obs *o)
@@ -1015,21 +1053,15 @@ static int log_read(struct stack *s, const struct stack_resource *r, struct stac
 static int log_create(struct stack *s, const struct stack_resource *r, struct stack_obs *o)
 {
 	(void)r;
-	if (stack_call(s, "logs", "CreateLogGroup", json_pack("{ss}", "logGroupName", o->name), NULL,
-		       o) && !err_is(o, "ResourceAlreadyExists"))
-		return -1;
-	err_clear(o);
-	return 0;
+	return call_done_unless(s, "logs", "CreateLogGroup",
+				json_pack("{ss}", "logGroupName", o->name), o, "ResourceAlreadyExists");
 }
 
 static int log_delete(struct stack *s, const struct stack_resource *r, struct stack_obs *o)
 {
 	(void)r;
-	if (stack_call(s, "logs", "DeleteLogGroup", json_pack("{ss}", "logGroupName", o->name), NULL,
-		       o) && !err_is(o, "ResourceNotFound"))
-		return -1;
-	err_clear(o);
-	return 0;
+	return call_done_unless(s, "logs", "DeleteLogGroup",
+				json_pack("{ss}", "logGroupName", o->name), o, "ResourceNotFound");
 }
 
 /* ---- Lambda functions ---- */
@@ -1055,24 +1087,18 @@ static json_t *fn_want(struct stack *s, const struct stack_resource *r)
 
 static int fn_read(struct stack *s, const struct stack_resource *r, struct stack_obs *o)
 {
-	json_t *out = NULL, *cfg, *want = NULL, *v;
+	json_t *out = NULL, *cfg, *want, *v;
 	const char *key, *sha = stack_zip_sha(s, r->base);
-	int rc = -1;
 
 	stack_rname(s, r->base, o->name, sizeof(o->name));
-	if (stack_call(s, "lambda", "GetFunction", json_pack("{ss}", "FunctionName", o->name), &out,
-		       o)) {
-		if (!err_is(o, "ResourceNotFound"))
-			goto out;
-		err_clear(o);
-		o->presence = STACK_MISSING;
-		rc = 0;
-		goto out;
-	}
+	if (call_describe(s, "lambda", "GetFunction", json_pack("{ss}", "FunctionName", o->name),
+			  &out, o, "ResourceNotFound"))
+		return -1;
+	if (o->presence == STACK_MISSING)
+		return 0;
 	cfg = json_object_get(out, "Configuration");
 	snprintf(o->ident, sizeof(o->ident), "%s", jstr(cfg, "FunctionArn"));
 	stack_id_set(s, r->id, o->ident);
-	o->presence = STACK_PRESENT;
 	snprintf(o->detail, sizeof(o->detail), "%s%s%s", jstr(cfg, "State"),
 		 json_object_get(cfg, "LastUpdateStatus") ? " / " : "", jstr(cfg, "LastUpdateStatus"));
 	want = fn_want(s, r);
@@ -1093,11 +1119,9 @@ static int fn_read(struct stack *s, const struct stack_resource *r, struct stack
 	}
 	if (sha && strcmp(sha, jstr(cfg, "CodeSha256")) != 0)
 		drift(o, "code: CodeSha256 differs from the zip");
-	rc = 0;
-out:
 	json_decref(out);
 	json_decref(want);
-	return rc;
+	return 0;
 }
 
 /* The zip's bytes as base64 (new string, caller frees), or NULL with o->err. */
@@ -1165,9 +1189,7 @@ static int fn_create(struct stack *s, const struct stack_resource *r, struct sta
 	free(code);
 	if (fn_call_retry(s, "CreateFunction", in, &out, o))
 		return -1;
-	snprintf(o->ident, sizeof(o->ident), "%s", jstr(out, "FunctionArn"));
-	stack_id_set(s, r->id, o->ident);
-	json_decref(out);
+	keep_ident(s, o, out, "FunctionArn", r->id);
 	return 0;
 }
 
@@ -1234,11 +1256,8 @@ static int fn_update(struct stack *s, const struct stack_resource *r, struct sta
 static int fn_delete(struct stack *s, const struct stack_resource *r, struct stack_obs *o)
 {
 	(void)r;
-	if (stack_call(s, "lambda", "DeleteFunction", json_pack("{ss}", "FunctionName", o->name), NULL,
-		       o) && !err_is(o, "ResourceNotFound"))
-		return -1;
-	err_clear(o);
-	return 0;
+	return call_done_unless(s, "lambda", "DeleteFunction",
+				json_pack("{ss}", "FunctionName", o->name), o, "ResourceNotFound");
 }
 
 /* ---- event source mappings ---- */
@@ -1276,17 +1295,14 @@ static int esm_list(struct stack *s, const struct stack_resource *r, struct stac
 	char fn[256];
 	json_t *out = NULL, *v;
 	size_t i;
+	int gone;
 
 	*found = json_array();
 	stack_rname(s, r->base, fn, sizeof(fn));
-	if (stack_call(s, "lambda", "ListEventSourceMappings", json_pack("{ss}", "FunctionName", fn),
-		       &out, o)) {
-		if (err_is(o, "ResourceNotFound")) {
-			err_clear(o);
-			return 0;
-		}
-		return -1;
-	}
+	gone = call_tolerating(s, "lambda", "ListEventSourceMappings",
+			       json_pack("{ss}", "FunctionName", fn), &out, o, "ResourceNotFound");
+	if (gone)
+		return gone > 0 ? 0 : -1;
 	json_array_foreach(json_object_get(out, "EventSourceMappings"), i, v) {
 		const char *src = jstr(v, "EventSourceArn");
 		int stream = strstr(src, ":dynamodb:") != NULL;
@@ -1358,9 +1374,7 @@ static int esm_create(struct stack *s, const struct stack_resource *r, struct st
 		json_object_set_new(in, "StartingPosition", json_string("TRIM_HORIZON"));
 	if (fn_call_retry(s, "CreateEventSourceMapping", in, &out, o))
 		return -1;
-	snprintf(o->ident, sizeof(o->ident), "%s", jstr(out, "UUID"));
-	stack_id_set(s, r->id, o->ident);
-	json_decref(out);
+	keep_ident(s, o, out, "UUID", r->id);
 	return 0;
 }
 
@@ -1373,9 +1387,9 @@ static int esm_delete_all(struct stack *s, const struct stack_resource *r, struc
 	if (esm_list(s, r, o, &found))
 		goto out;
 	json_array_foreach(found, i, v)
-		if (stack_call(s, "lambda", "DeleteEventSourceMapping",
-			       json_pack("{ss}", "UUID", jstr(v, "UUID")), NULL, o) &&
-		    !err_is(o, "ResourceNotFound"))
+		if (call_tolerating(s, "lambda", "DeleteEventSourceMapping",
+				    json_pack("{ss}", "UUID", jstr(v, "UUID")), NULL, o,
+				    "ResourceNotFound") < 0)
 			goto out;
 	err_clear(o);
 	rc = 0;
@@ -1512,7 +1526,7 @@ static void api_uri(struct stack *s, char *out, size_t n)
 static int api_check(struct stack *s, const char *id, const char *root, struct stack_obs *o)
 {
 	json_t *models = NULL, *vals = NULL, *method = NULL, *schema = order_schema(), *v, *integ;
-	int have_model = 0, have_val = 0, rc = -1;
+	int have_model = 0, have_val = 0, gone, rc = -1;
 	char uri[512], role[512];
 	size_t i;
 
@@ -1543,12 +1557,13 @@ static int api_check(struct stack *s, const char *id, const char *root, struct s
 		}
 	if (!have_val)
 		drift(o, "validator: body validator missing");
-	if (stack_call(s, "apigateway", "GetMethod",
-		       json_pack("{ss ss ss}", "restApiId", id, "resourceId", root, "httpMethod", "POST"),
-		       &method, o)) {
-		if (!err_is(o, "NotFound"))
-			goto out;
-		err_clear(o);
+	gone = call_tolerating(s, "apigateway", "GetMethod",
+			       json_pack("{ss ss ss}", "restApiId", id, "resourceId", root,
+					 "httpMethod", "POST"),
+			       &method, o, "NotFound");
+	if (gone < 0)
+		goto out;
+	if (gone) {
 		drift(o, "method: POST missing");
 		rc = 0;
 		goto out;
@@ -1712,10 +1727,8 @@ static int api_create(struct stack *s, const struct stack_resource *r, struct st
 				 "cleanops order intake", "endpointConfiguration", "types", "REGIONAL"),
 		       &out, o))
 		return -1;
-	snprintf(o->ident, sizeof(o->ident), "%s", jstr(out, "id"));
-	stack_id_set(s, "api.id", o->ident);
+	keep_ident(s, o, out, "id", "api.id");
 	stack_id_set(s, "api.validator", "");
-	json_decref(out);
 	if (api_root(s, o->ident, root, sizeof(root), o))
 		return -1;
 	stack_id_set(s, "api.root", root);
@@ -1768,17 +1781,13 @@ static int stage_read(struct stack *s, const struct stack_resource *r, struct st
 		o->presence = STACK_MISSING;
 		return 0;
 	}
-	if (stack_call(s, "apigateway", "GetStage", json_pack("{ss ss}", "restApiId", id, "stageName",
-							      r->base),
-		       &out, o)) {
-		if (!err_is(o, "NotFound"))
-			return -1;
-		err_clear(o);
-		o->presence = STACK_MISSING;
+	if (call_describe(s, "apigateway", "GetStage",
+			  json_pack("{ss ss}", "restApiId", id, "stageName", r->base), &out, o,
+			  "NotFound"))
+		return -1;
+	if (o->presence == STACK_MISSING)
 		return 0;
-	}
 	snprintf(o->ident, sizeof(o->ident), "%s", stack_invoke_url(s));
-	o->presence = STACK_PRESENT;
 	stack_id_get(s, "api.changed", changed, sizeof(changed));
 	if (changed[0])
 		drift(o, "the API changed since the last deployment");
