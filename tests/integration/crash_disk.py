@@ -196,7 +196,7 @@ def main():
         last.stop()
         accepted += last.accepted()
         follow(box, accepted, "after the state file was rebuilt")
-        print("crash_disk: %d checks passed (%d orders followed)" % (cl.CHECKS, len(accepted)))
+        print("crash_disk: %d checks passed (%d orders followed)" % (cl.sb.CHECKS, len(accepted)))
         return 0
     finally:
         box.cleanup()

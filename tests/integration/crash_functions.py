@@ -81,7 +81,7 @@ def main():
               "(retried stream batches: at-least-once, as on AWS)" % (len(ids), dups))
         box.stop()
         cl.wait_for("no function process after stop", lambda: not box.envs(), 10)
-        print("crash_functions: %d checks passed" % cl.CHECKS)
+        print("crash_functions: %d checks passed" % cl.sb.CHECKS)
         return 0
     finally:
         box.cleanup()

@@ -98,7 +98,7 @@ def main():
                     lambda: not [p for p in live if cl.alive(p)] and not box.envs(), 10)
         cl.check(not os.path.exists(os.path.join(box.data, "lambda", "pids")),
                  "the pid list is removed by a clean stop")
-        print("crash_sandbox: %d checks passed" % cl.CHECKS)
+        print("crash_sandbox: %d checks passed" % cl.sb.CHECKS)
         return 0
     finally:
         box.cleanup()

@@ -11,7 +11,6 @@ Exit 0 pass, 77 skip (with a SKIP line), 1 fail."""
 import json
 import os
 import shutil
-import socket
 import stat
 import subprocess
 import sys
@@ -20,32 +19,10 @@ import time
 import urllib.request
 import zipfile
 
-ROOT = os.environ.get("ROOT", os.getcwd())
-BUILD = os.environ.get("BUILD", "build")
-CLEANOPS = os.environ.get("CLEANOPS", os.path.join(ROOT, BUILD, "cleanops"))
-sys.path.insert(0, os.path.join(ROOT, "tests", "tools"))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools"))
+import sbxtest as sb  # noqa: E402
+from sbxtest import CLEANOPS, BUILD, ROOT, soft_check as check, skip, free_port  # noqa: E402
 from lambda_rapi import RuntimeAPI  # noqa: E402
-
-FAILURES = []
-
-
-def skip(why):
-    print("SKIP: " + why)
-    sys.exit(77)
-
-
-def check(cond, what):
-    print(("ok    " if cond else "FAIL  ") + what)
-    if not cond:
-        FAILURES.append(what)
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def unzip(zpath, dest):
@@ -105,12 +82,8 @@ def stream_record(seq, name, image):
 
 
 def main():
-    if not os.access(CLEANOPS, os.X_OK):
-        skip("no cleanops binary at %s" % CLEANOPS)
+    sb.need_binaries()
     bindir = os.path.join(ROOT, BUILD, "lambda", "bin")
-    for b in ("order-writer", "notifier"):
-        if not os.access(os.path.join(bindir, b), os.X_OK):
-            skip("no lambda binary %s/%s (make lambdas)" % (bindir, b))
     if subprocess.run([CLEANOPS, "package", "--help"], capture_output=True).returncode != 0:
         skip("this cleanops has no `package` command yet")
     if not shutil.which("moto_server"):
@@ -331,8 +304,8 @@ def main():
             moto.kill()
             moto.wait()
         shutil.rmtree(tmp, ignore_errors=True)
-    if FAILURES:
-        print("%d checks failed" % len(FAILURES))
+    if sb.FAILURES:
+        print("%d checks failed" % len(sb.FAILURES))
         for f in funcs:
             pass
         return 1

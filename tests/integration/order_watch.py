@@ -8,7 +8,6 @@ import os
 import select
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -16,41 +15,21 @@ import threading
 import time
 import uuid
 
-try:
-    import boto3
-    import botocore.config
-    from botocore.exceptions import ClientError, EndpointConnectionError
-except ImportError:
-    print("SKIP: boto3 is not installed")
-    sys.exit(77)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools"))
+import sbxtest as sb  # noqa: E402
+from sbxtest import CLEANOPS, check, free_port  # noqa: E402
 
-CLEANOPS = os.environ.get("CLEANOPS") or os.path.join(os.getcwd(), "cleanops")
-CHECKS = 0
+sb.need_boto3()
+from botocore.exceptions import ClientError, EndpointConnectionError  # noqa: E402
+
 ENV = dict(os.environ, AWS_ACCESS_KEY_ID="AKIDORDERTEST", AWS_SECRET_ACCESS_KEY="secret",
            AWS_REGION="us-east-1", AWS_CONFIG_FILE="/nonexistent", AWS_SHARED_CREDENTIALS_FILE="/nonexistent")
 ENV.pop("AWS_PROFILE", None)
 ENV.pop("AWS_ENDPOINT_URL", None)
 
 
-def check(cond, what):
-    global CHECKS
-    CHECKS += 1
-    if not cond:
-        raise AssertionError(what)
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
 def client(url, service):
-    return boto3.client(service, endpoint_url=url, region_name="us-east-1",
-                        aws_access_key_id="AKIDORDERTEST", aws_secret_access_key="secret",
-                        config=botocore.config.Config(retries={"max_attempts": 2}))
+    return sb.client(url, service, key="AKIDORDERTEST", attempts=2)
 
 
 def run(args, timeout=120):
@@ -414,7 +393,7 @@ def main():
             missing.append("the Lambda zips (cleanops package: %s)" % (p.stderr or p.stdout).strip()[:120])
         if missing:
             skip = "SKIP: the deployed-pipeline half: the sandbox lacks %s (the stand-in API half passed, %d checks)" % (
-                ", ".join(missing), CHECKS)
+                ", ".join(missing), sb.CHECKS)
         else:
             # a fresh sandbox for the real stack: the stand-in's resources share its names
             subprocess.run([CLEANOPS, "sandbox", "stop", "--data", data], timeout=60, env=ENV)
@@ -427,11 +406,7 @@ def main():
                 print("FAIL: %s" % why)
                 return 1
     except (AssertionError, ValueError, subprocess.CalledProcessError) as e:
-        print("FAIL: %s" % e)
-        log = os.path.join(data, "sandbox.log")
-        if os.path.exists(log):
-            print("".join(open(log).readlines()[-20:]))
-        return 1
+        return sb.fail(e, data)
     finally:
         subprocess.run([CLEANOPS, "sandbox", "stop", "--data", data], timeout=60, env=ENV)
         shutil.rmtree(data, ignore_errors=True)
@@ -440,7 +415,7 @@ def main():
     if skip:
         print(skip)
         return 77
-    print("PASS: %d checks" % CHECKS)
+    print("PASS: %d checks" % sb.CHECKS)
     return 0
 
 

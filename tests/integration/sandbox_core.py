@@ -13,15 +13,13 @@ import sys
 import tempfile
 import time
 
-try:
-    import boto3
-    import botocore.config
-    from botocore.exceptions import ClientError
-except ImportError:
-    print("SKIP: boto3 is not installed")
-    sys.exit(77)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools"))
+import sbxtest as sb  # noqa: E402
+from sbxtest import CLEANOPS, free_port  # noqa: E402
 
-CLEANOPS = os.environ.get("CLEANOPS") or os.path.join(os.getcwd(), "cleanops")
+sb.need_boto3()
+from botocore.exceptions import ClientError  # noqa: E402
+
 if not os.access(CLEANOPS, os.X_OK):
     print(f"SKIP: no cleanops binary at {CLEANOPS}")
     sys.exit(77)
@@ -38,21 +36,13 @@ def check(cond, what):
         failures.append(what)
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def sandbox(*args):
     return subprocess.run([CLEANOPS, "sandbox", *args], capture_output=True, text=True,
                           timeout=60)
 
 
 def client(service, url, key="test", secret="test"):
-    return boto3.client(service, endpoint_url=url, region_name="us-east-1",
-                        aws_access_key_id=key, aws_secret_access_key=secret,
-                        config=botocore.config.Config(retries={"max_attempts": 1}))
+    return sb.client(url, service, key=key, secret=secret)
 
 
 def error_of(fn, **kw):

@@ -4,58 +4,26 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
 
-try:
-    import boto3
-    import botocore.config
-    from botocore.exceptions import ClientError
-except ImportError:
-    print("SKIP: boto3 is not installed")
-    sys.exit(77)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools"))
+import sbxtest as sb  # noqa: E402
+from sbxtest import CLEANOPS, check, free_port, start, stop  # noqa: E402
 
-CLEANOPS = os.environ.get("CLEANOPS") or os.path.join(os.getcwd(), "cleanops")
-CHECKS = 0
+sb.need_boto3()
+from botocore.exceptions import ClientError  # noqa: E402
+
 # short enough to test expiry, long enough for 1000 writes on a loaded sanitizer build
 ITER_TTL_MS = 8000
 RETENTION_MS = 2000
 
 
-def check(cond, what):
-    global CHECKS
-    CHECKS += 1
-    if not cond:
-        raise AssertionError(what)
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-def start(port, data, env=None):
-    e = dict(os.environ)
-    e.update(env or {})
-    subprocess.run([CLEANOPS, "sandbox", "start", "--port", str(port), "--data", data],
-                   check=True, timeout=30, env=e)
-
-
-def stop(data):
-    subprocess.run([CLEANOPS, "sandbox", "stop", "--data", data], timeout=60)
-
-
 def client(url, service="dynamodb"):
-    return boto3.client(service, endpoint_url=url, region_name="us-east-1",
-                        aws_access_key_id="AKIDSANDBOXTEST", aws_secret_access_key="secret",
-                        config=botocore.config.Config(retries={"max_attempts": 1}))
+    return sb.client(url, service)
 
 
 def err(fn, *a, **kw):
@@ -561,7 +529,7 @@ def main():
         test_streams(ddb, streams, url)
         n = test_kill9(url, port, data)
         test_trim(client(url), client(url, "dynamodbstreams"))
-        print("ok: %d checks (%d acknowledged writes survived kill -9)" % (CHECKS, n))
+        print("ok: %d checks (%d acknowledged writes survived kill -9)" % (sb.CHECKS, n))
         return 0
     finally:
         stop(data)

@@ -13,72 +13,30 @@ import io
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 import zipfile
 
-ROOT = os.environ.get("ROOT", os.getcwd())
-BUILD = os.environ.get("BUILD", "build")
-CLEANOPS = os.environ.get("CLEANOPS", os.path.join(ROOT, BUILD, "cleanops"))
 ROLE = "arn:aws:iam::000000000000:role/poc-lambda"
-FAILURES = []
 
 
-def skip(why):
-    print("SKIP: " + why)
-    sys.exit(77)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools"))
+import sbxtest as sb  # noqa: E402
+from sbxtest import (  # noqa: E402
+    CLEANOPS, BUILD, ROOT, soft_check as check, skip, free_port, error_code as code_of)
 
-
-def check(cond, what):
-    print(("ok    " if cond else "FAIL  ") + what)
-    if not cond:
-        FAILURES.append(what)
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-try:
-    import boto3
-    import botocore.config
-    from botocore.exceptions import ClientError
-except ImportError:
-    skip("boto3 is not installed")
+sb.need_boto3()
+from botocore.exceptions import ClientError  # noqa: E402
 
 
 def client(url, service):
-    return boto3.client(service, endpoint_url=url, region_name="us-east-1",
-                        aws_access_key_id="AKIDSANDBOXTEST", aws_secret_access_key="secret",
-                        config=botocore.config.Config(read_timeout=60,
-                                                      retries={"max_attempts": 1}))
-
-
-def code_of(fn, *a, **kw):
-    try:
-        fn(*a, **kw)
-    except ClientError as e:
-        return e.response["Error"]["Code"]
-    return None
+    return sb.client(url, service, read_timeout=60)
 
 
 def wait_for(what, fn, timeout=60.0, interval=0.1):
-    """Poll fn until it returns a true value or the deadline passes; returns its last value."""
-    deadline = time.time() + timeout
-    v = fn()
-    while not v and time.time() < deadline:
-        time.sleep(interval)
-        v = fn()
-    if not v:
-        print("timed out waiting for " + what)
-    return v
+    return sb.poll(what, fn, timeout, interval)
 
 
 # A function that always fails: posts an error for every invocation (Runtime API).
@@ -104,25 +62,7 @@ def fail_zip():
 
 
 def function_zip(path):
-    """The packaged zip, or when its base64 would not fit the sandbox's 16 MB request body
-    limit, the same program without the bundled libraries (the sandbox runs bootstrap on
-    this host, whose system libraries it was built against)."""
-    data = open(path, "rb").read()
-    if len(data) * 4 // 3 < 15 * 1024 * 1024:
-        return data
-    print("note: %s is %d bytes (over the sandbox's request limit once base64-encoded); "
-          "using it without lib/" % (os.path.basename(path), len(data)))
-    buf = io.BytesIO()
-    with zipfile.ZipFile(path) as src, zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
-        for info in src.infolist():
-            if info.filename.startswith("lib/"):
-                continue
-            body = src.read(info)
-            if info.filename == "bootstrap":
-                prog = [n for n in src.namelist() if n.startswith("bin/")][0]
-                body = ('#!/bin/sh\nexec "${0%%/*}/%s" "$@"\n' % prog).encode()
-            z.writestr(info, body)
-    return buf.getvalue()
+    return sb.function_zip(path, note=True)
 
 
 def wait_state(lam, uuid, want, timeout=15.0):
@@ -392,12 +332,8 @@ def run(url, zips):
 
 
 def main():
-    if not os.access(CLEANOPS, os.X_OK):
-        skip("no cleanops binary at %s" % CLEANOPS)
+    sb.need_binaries()
     bindir = os.path.join(ROOT, BUILD, "lambda", "bin")
-    for b in ("order-writer", "notifier"):
-        if not os.access(os.path.join(bindir, b), os.X_OK):
-            skip("no lambda binary %s/%s (make lambdas)" % (bindir, b))
     if not os.access("/usr/bin/curl", os.X_OK):
         skip("/usr/bin/curl is needed by the always-failing test function")
     tmp = tempfile.mkdtemp(prefix="cleanops-esm-")
@@ -417,12 +353,12 @@ def main():
     finally:
         if started:
             subprocess.run([CLEANOPS, "sandbox", "stop", "--data", data], timeout=60)
-            if FAILURES and os.path.exists(os.path.join(data, "sandbox.log")):
+            if sb.FAILURES and os.path.exists(os.path.join(data, "sandbox.log")):
                 print("--- sandbox.log (tail)")
                 print("".join(open(os.path.join(data, "sandbox.log")).readlines()[-250:]))
         shutil.rmtree(tmp, ignore_errors=True)
-    if FAILURES:
-        print("%d FAILED: %s" % (len(FAILURES), "; ".join(FAILURES)))
+    if sb.FAILURES:
+        print("%d FAILED: %s" % (len(sb.FAILURES), "; ".join(sb.FAILURES)))
         sys.exit(1)
     print("all checks passed")
 

@@ -32,54 +32,27 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
 import zipfile
 
-ROOT = os.environ.get("ROOT", os.getcwd())
-BUILD = os.environ.get("BUILD", "build")
-CLEANOPS = os.environ.get("CLEANOPS", os.path.join(ROOT, BUILD, "cleanops"))
-ZIPS = os.path.join(ROOT, BUILD, "lambda")
 ACCOUNT = "000000000000"
 REGION = "us-east-1"
-FAILURES = []
 
-try:
-    import boto3
-    import botocore.config
-    from botocore.exceptions import ClientError
-except ImportError:
-    print("SKIP: boto3 is not installed")
-    sys.exit(77)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools"))
+import sbxtest as sb  # noqa: E402
+from sbxtest import CLEANOPS, ZIPS, soft_check as check, free_port, function_zip, post  # noqa: E402
 
-
-def check(cond, what):
-    print(("ok    " if cond else "FAIL  ") + what)
-    if not cond:
-        FAILURES.append(what)
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+sb.need_boto3()
+from botocore.exceptions import ClientError  # noqa: E402
 
 
 def client(url, service, creds=None):
     creds = creds or {"AccessKeyId": "AKIDSANDBOXTEST", "SecretAccessKey": "secret"}
-    return boto3.client(service, endpoint_url=url, region_name=REGION,
-                        aws_access_key_id=creds["AccessKeyId"],
-                        aws_secret_access_key=creds["SecretAccessKey"],
-                        aws_session_token=creds.get("SessionToken"),
-                        config=botocore.config.Config(read_timeout=60,
-                                                      retries={"max_attempts": 1}))
+    return sb.client(url, service, key=creds["AccessKeyId"], secret=creds["SecretAccessKey"],
+                     token=creds.get("SessionToken"), read_timeout=60)
 
 
 def error_of(fn, *a, **kw):
@@ -93,14 +66,7 @@ def error_of(fn, *a, **kw):
 
 
 def wait_for(what, fn, timeout=30.0, interval=0.2):
-    deadline = time.time() + timeout
-    v = fn()
-    while not v and time.time() < deadline:
-        time.sleep(interval)
-        v = fn()
-    if not v:
-        print("timed out waiting for " + what)
-    return v
+    return sb.poll(what, fn, timeout, interval)
 
 
 def policy(*statements):
@@ -139,35 +105,6 @@ def start(port, data, *flags):
 def stop(data):
     subprocess.run([CLEANOPS, "sandbox", "stop", "--data", data], capture_output=True,
                    timeout=30)
-
-
-def function_zip(path):
-    """The packaged zip, or (over the 16 MB request limit once base64-encoded) the same
-    program without its bundled libraries (the sandbox runs it on this host)."""
-    data = open(path, "rb").read()
-    if len(data) * 4 // 3 < 15 * 1024 * 1024:
-        return data
-    buf = io.BytesIO()
-    with zipfile.ZipFile(path) as src, zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
-        for info in src.infolist():
-            if info.filename.startswith("lib/"):
-                continue
-            body = src.read(info)
-            if info.filename == "bootstrap":
-                prog = [n for n in src.namelist() if n.startswith("bin/")][0]
-                body = ('#!/bin/sh\nexec "${0%%/*}/%s" "$@"\n' % prog).encode()
-            z.writestr(info, body)
-    return buf.getvalue()
-
-
-def post(url, body):
-    req = urllib.request.Request(url, data=body.encode(), method="POST",
-                                 headers={"Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(req, timeout=30) as r:
-            return r.status, r.read().decode()
-    except urllib.error.HTTPError as e:
-        return e.code, e.read().decode()
 
 
 def queue_count(sqs, qurl):
@@ -678,8 +615,8 @@ def main():
     finally:
         stop(data)
     test_no_enforce(tmp)
-    if FAILURES:
-        print("sandbox_iam: %d FAILED (logs in %s)" % (len(FAILURES), tmp))
+    if sb.FAILURES:
+        print("sandbox_iam: %d FAILED (logs in %s)" % (len(sb.FAILURES), tmp))
         return 1
     shutil.rmtree(tmp, ignore_errors=True)
     print("sandbox_iam: all checks passed")

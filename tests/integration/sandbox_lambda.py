@@ -18,7 +18,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -26,19 +25,17 @@ import threading
 import time
 import zipfile
 
-try:
-    import boto3
-    import botocore.config
-    from botocore.exceptions import ClientError
-except ImportError:
-    print("SKIP: boto3 is not installed")
-    sys.exit(77)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools"))
+import sbxtest as sb  # noqa: E402
+from sbxtest import (  # noqa: E402
+    CLEANOPS, BUILD, soft_check as check, free_port, error_status as error_of)
 
-ROOT = os.environ.get("ROOT", os.getcwd())
-BUILD = os.environ.get("BUILD", "build")
-CLEANOPS = os.environ.get("CLEANOPS", os.path.join(ROOT, BUILD, "cleanops"))
+sb.need_boto3()
+import boto3  # noqa: E402
+import botocore.config  # noqa: E402
+from botocore.exceptions import ClientError  # noqa: E402
+
 ROLE = "arn:aws:iam::000000000000:role/lambda-role"
-FAILURES = []
 
 TEST_BOOTSTRAP = r'''#!/bin/sh
 # a test function speaking the Runtime API with curl
@@ -69,28 +66,6 @@ while true; do
     -d "{\"pid\": $$, \"greeting\": \"$GREETING\", \"deadline\": $DEADLINE, \"id\": \"$ID\", \"ak\": \"$AWS_ACCESS_KEY_ID\", \"sk\": \"$AWS_SECRET_ACCESS_KEY\", \"token\": \"$AWS_SESSION_TOKEN\", \"region\": \"$AWS_REGION\", \"endpoint\": \"$AWS_ENDPOINT_URL\", \"fname\": \"$AWS_LAMBDA_FUNCTION_NAME\", \"stream\": \"$AWS_LAMBDA_LOG_STREAM_NAME\"}" >/dev/null
 done
 '''
-
-
-def check(cond, what):
-    print(("ok    " if cond else "FAIL  ") + what)
-    if not cond:
-        FAILURES.append(what)
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-def error_of(fn, *a, **kw):
-    try:
-        fn(*a, **kw)
-    except ClientError as e:
-        return e.response["Error"]["Code"], e.response["ResponseMetadata"]["HTTPStatusCode"]
-    return None, None
 
 
 def sha_b64(data):
@@ -220,8 +195,8 @@ def main():
             print("kept", tmp)
         else:
             shutil.rmtree(tmp, ignore_errors=True)
-    if FAILURES:
-        print("%d check(s) failed" % len(FAILURES))
+    if sb.FAILURES:
+        print("%d check(s) failed" % len(sb.FAILURES))
         return 1
     return 0
 

@@ -7,7 +7,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -15,45 +14,11 @@ import threading
 import time
 import urllib.request
 
-try:
-    import boto3
-    import botocore.config
-    from botocore.exceptions import ClientError
-except ImportError:
-    print("SKIP: boto3 is not installed")
-    sys.exit(77)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools"))
+import sbxtest as sb  # noqa: E402
+from sbxtest import CLEANOPS, check, free_port, client, error_code  # noqa: E402
 
-CLEANOPS = os.environ.get("CLEANOPS") or os.path.join(os.getcwd(), "cleanops")
-CHECKS = 0
-
-
-def check(cond, what):
-    global CHECKS
-    CHECKS += 1
-    if not cond:
-        raise AssertionError(what)
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-def client(url, service):
-    return boto3.client(service, endpoint_url=url, region_name="us-east-1",
-                        aws_access_key_id="AKIDSANDBOXTEST", aws_secret_access_key="secret",
-                        config=botocore.config.Config(retries={"max_attempts": 1}))
-
-
-def error_code(fn, *a, **kw):
-    try:
-        fn(*a, **kw)
-    except ClientError as e:
-        return e.response["Error"]["Code"]
-    return None
+sb.need_boto3()
 
 
 def receive_one(sqs, url, **kw):
@@ -325,15 +290,11 @@ def main():
         sns.delete_topic(TopicArn=topic)
         check(sns.list_subscriptions().get("Subscriptions", []) == [], "DeleteTopic drops subscriptions")
     except AssertionError as e:
-        print("FAIL: %s" % e)
-        log = os.path.join(data, "sandbox.log")
-        if os.path.exists(log):
-            print("".join(open(log).readlines()[-20:]))
-        return 1
+        return sb.fail(e, data)
     finally:
         subprocess.run([CLEANOPS, "sandbox", "stop", "--data", data], timeout=60)
         shutil.rmtree(data, ignore_errors=True)
-    print("PASS: %d checks" % CHECKS)
+    print("PASS: %d checks" % sb.CHECKS)
     return 0
 
 

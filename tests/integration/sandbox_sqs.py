@@ -5,7 +5,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import struct
 import subprocess
 import sys
@@ -15,47 +14,16 @@ import time
 import urllib.parse
 import urllib.request
 
-try:
-    import boto3
-    import botocore.config
-    from botocore.exceptions import ClientError
-except ImportError:
-    print("SKIP: boto3 is not installed")
-    sys.exit(77)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools"))
+import sbxtest as sb  # noqa: E402
+from sbxtest import CLEANOPS, check, free_port, start, stop  # noqa: E402
 
-CLEANOPS = os.environ.get("CLEANOPS") or os.path.join(os.getcwd(), "cleanops")
-CHECKS = 0
-
-
-def check(cond, what):
-    global CHECKS
-    CHECKS += 1
-    if not cond:
-        raise AssertionError(what)
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-def start(port, data):
-    subprocess.run([CLEANOPS, "sandbox", "start", "--port", str(port), "--data", data],
-                   check=True, timeout=30)
-
-
-def stop(data):
-    subprocess.run([CLEANOPS, "sandbox", "stop", "--data", data], timeout=60)
+sb.need_boto3()
+from botocore.exceptions import ClientError  # noqa: E402
 
 
 def client(url, service="sqs", timeout=60):
-    return boto3.client(service, endpoint_url=url, region_name="us-east-1",
-                        aws_access_key_id="AKIDSANDBOXTEST", aws_secret_access_key="secret",
-                        config=botocore.config.Config(read_timeout=timeout,
-                                                      retries={"max_attempts": 1}))
+    return sb.client(url, service, read_timeout=timeout)
 
 
 def error_code(fn, *a, **kw):
@@ -460,15 +428,11 @@ def main():
         test_kill9(port, data, url)
         test_stop_during_long_poll(port, data, url)
     except AssertionError as e:
-        print("FAIL: %s" % e)
-        log = os.path.join(data, "sandbox.log")
-        if os.path.exists(log):
-            print("".join(open(log).readlines()[-20:]))
-        return 1
+        return sb.fail(e, data)
     finally:
         stop(data)
         shutil.rmtree(data, ignore_errors=True)
-    print("PASS: %d checks" % CHECKS)
+    print("PASS: %d checks" % sb.CHECKS)
     return 0
 
 

@@ -21,26 +21,9 @@ import tempfile
 import time
 import uuid
 
-CLEANOPS = os.environ.get("CLEANOPS") or os.path.join(os.getcwd(), "cleanops")
-BUILD = os.environ.get("BUILD", "build")
-ROOT = os.environ.get("ROOT", os.getcwd())
-ZIPS = os.path.abspath(os.path.join(BUILD, "lambda"))
-CHECKS = 0
-
-
-def check(cond, what):
-    global CHECKS
-    CHECKS += 1
-    if not cond:
-        raise AssertionError(what)
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools"))
+import sbxtest as sb  # noqa: E402
+from sbxtest import CLEANOPS, ROOT, ZIPS, check, free_port  # noqa: E402
 
 
 def encodings(secret):
@@ -324,7 +307,7 @@ def main():
                 print("LEAK: " + h)
             raise AssertionError("%d places hold the operator's secret or token" % len(finder.hits))
         print("ok: %d checks, %d outputs and files scanned, no secret or token found" % (
-            CHECKS, finder.scanned))
+            sb.CHECKS, finder.scanned))
         return 0
     finally:
         if started:

@@ -3,37 +3,19 @@
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.request
 
-try:
-    import boto3
-    import botocore.config
-except ImportError:
-    print("SKIP: boto3 is not installed")
-    sys.exit(77)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools"))
+import sbxtest as sb  # noqa: E402
+from sbxtest import CLEANOPS, ROOT, ZIPS, check, free_port  # noqa: E402
 
-CLEANOPS = os.environ.get("CLEANOPS") or os.path.join(os.getcwd(), "cleanops")
-BUILD = os.environ.get("BUILD", "build")
-ROOT = os.environ.get("ROOT", os.getcwd())
-ZIPS = os.path.join(BUILD, "lambda")
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-def check(cond, what):
-    if not cond:
-        raise AssertionError(what)
+sb.need_boto3()
+import boto3  # noqa: E402
+import botocore.config  # noqa: E402
 
 
 def run(env, *args, timeout=300):

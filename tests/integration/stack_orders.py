@@ -6,56 +6,26 @@
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 
-try:
-    import boto3
-    import botocore.config
-except ImportError:
-    print("SKIP: boto3 is not installed")
-    sys.exit(77)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools"))
+import sbxtest as sb  # noqa: E402
+from sbxtest import CLEANOPS, ROOT, ZIPS, check, free_port  # noqa: E402
 
-CLEANOPS = os.environ.get("CLEANOPS") or os.path.join(os.getcwd(), "cleanops")
-BUILD = os.environ.get("BUILD", "build")
-ROOT = os.environ.get("ROOT", os.getcwd())
-ZIPS = os.path.abspath(os.path.join(BUILD, "lambda"))
+sb.need_boto3()
+
 KEY = "AKIDSTACKORDERS"
-CHECKS = 0
-
-
-def check(cond, what):
-    global CHECKS
-    CHECKS += 1
-    if not cond:
-        raise AssertionError(what)
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-def client(url, service):
-    return boto3.client(service, endpoint_url=url, region_name="us-east-1",
-                        aws_access_key_id=KEY, aws_secret_access_key="secret",
-                        config=botocore.config.Config(retries={"max_attempts": 2}))
 
 
 def wait_for(what, fn, timeout):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        got = fn()
-        if got:
-            return got
-        time.sleep(0.2)
-    check(False, "timed out after %d s waiting for %s" % (timeout, what))
+    return sb.wait_for(what, fn, timeout, interval=0.2)
+
+
+def client(url, service):
+    return sb.client(url, service, key=KEY, attempts=2)
 
 
 def queue_depth(sqs, url):
@@ -164,14 +134,10 @@ def main():
         st = json.loads(p.stdout)
         check(p.returncode == 0 and st["healthy"] is True and st["dead_letters"] == 0,
               "healthy after the DLQ is emptied: %s" % p.stdout[-1500:])
-        print("stack_orders: %d checks passed (order burst: %s)" % (CHECKS, json.dumps(lat)))
+        print("stack_orders: %d checks passed (order burst: %s)" % (sb.CHECKS, json.dumps(lat)))
         return 0
     except AssertionError as e:
-        print("FAIL: %s" % e)
-        log = os.path.join(data, "sandbox.log")
-        if os.path.exists(log):
-            print("".join(open(log).readlines()[-20:]))
-        return 1
+        return sb.fail(e, data)
     finally:
         subprocess.run([CLEANOPS, "sandbox", "stop", "--data", data], timeout=60, env=env,
                        capture_output=True)

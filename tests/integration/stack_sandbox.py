@@ -5,48 +5,17 @@ import os
 import select
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
 
-try:
-    import boto3
-    import botocore.config
-    from botocore.exceptions import ClientError, EndpointConnectionError
-except ImportError:
-    print("SKIP: boto3 is not installed")
-    sys.exit(77)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools"))
+import sbxtest as sb  # noqa: E402
+from sbxtest import CLEANOPS, ROOT, ZIPS, check, free_port, client, post  # noqa: E402
 
-CLEANOPS = os.environ.get("CLEANOPS") or os.path.join(os.getcwd(), "cleanops")
-BUILD = os.environ.get("BUILD", "build")
-ROOT = os.environ.get("ROOT", os.getcwd())
-ZIPS = os.path.abspath(os.path.join(BUILD, "lambda"))
-CHECKS = 0
-
-
-def check(cond, what):
-    global CHECKS
-    CHECKS += 1
-    if not cond:
-        raise AssertionError(what)
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-def client(url, service):
-    return boto3.client(service, endpoint_url=url, region_name="us-east-1",
-                        aws_access_key_id="AKIDSANDBOXTEST", aws_secret_access_key="secret",
-                        config=botocore.config.Config(retries={"max_attempts": 1}))
+sb.need_boto3()
+from botocore.exceptions import ClientError, EndpointConnectionError  # noqa: E402
 
 
 def leftovers(url):
@@ -80,16 +49,6 @@ def missing_services(url):
         except Exception as e:  # noqa: BLE001 - an unrouted service may answer anything
             missing.append("%s (%s)" % (name, type(e).__name__))
     return missing
-
-
-def post(url, body):
-    req = urllib.request.Request(url, data=body.encode(), method="POST",
-                                 headers={"Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(req, timeout=30) as r:
-            return r.status, r.read().decode()
-    except urllib.error.HTTPError as e:
-        return e.code, e.read().decode()
 
 
 def main():
@@ -242,7 +201,7 @@ def main():
         rc, out = run_tty(["destroy", "--endpoint", url], "POC", timeout=120)
         check(rc == 0 and "dynamodb table         orders" in out, "tty destroy: %s" % out[-2000:])
         check(leftovers(url) == [], "final destroy left %s" % leftovers(url))
-        print("stack_sandbox: %d checks passed" % CHECKS)
+        print("stack_sandbox: %d checks passed" % sb.CHECKS)
         return 0
     finally:
         if started:

@@ -1,12 +1,12 @@
 # crashlib.py: what the crash-safety tests (tests/integration/crash_*.py) share: a private
 # sandbox with the stack deployed, a burst of orders that records what the API accepted, and
 # the check that every accepted order is stored in DynamoDB and delivered through SNS.
+# What every integration test shares (check, free_port, wait_for, paths) is in sbxtest.py.
 import json
 import os
 import io
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -16,40 +16,16 @@ import urllib.error
 import urllib.request
 import zipfile
 
-try:
-    import boto3
-    import botocore.config
-except ImportError:
-    boto3 = None
+import sbxtest as sb
+from sbxtest import CLEANOPS, ROOT, ZIPS, check, free_port, wait_for  # noqa: F401
 
-CLEANOPS = os.environ.get("CLEANOPS") or os.path.join(os.getcwd(), "cleanops")
-BUILD = os.environ.get("BUILD", "build")
-ROOT = os.environ.get("ROOT", os.getcwd())
-ZIPS = os.path.abspath(os.path.join(BUILD, "lambda"))
-CHECKS = 0
 # The stack's queue keeps a received message invisible for 60 s (6 x the function timeout);
 # the tests lower it so that batches lost in a crash come back within their time budget.
 VISIBILITY_S = 10
 
 
-def check(cond, what):
-    global CHECKS
-    CHECKS += 1
-    if not cond:
-        raise AssertionError(what)
-
-
-def wait_for(what, fn, timeout):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if fn():
-            return
-        time.sleep(0.1)
-    check(fn(), "timed out (%ss) waiting for %s" % (timeout, what))
-
-
 def skip_reason():
-    if boto3 is None:
+    if sb.boto3 is None:
         return "boto3 is not installed"
     if not os.path.isfile(os.path.join(ZIPS, "bin", "order-writer")) and \
             not os.path.isfile(os.path.join(ZIPS, "POC-Lambda-1.zip")):
@@ -57,14 +33,6 @@ def skip_reason():
     if not os.path.isdir("/proc/self"):
         return "no /proc to find function processes in"
     return None
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def alive(pid):
@@ -132,9 +100,7 @@ class Sandbox:
             return ""
 
     def client(self, service):
-        return boto3.client(service, endpoint_url=self.url, region_name="us-east-1",
-                            aws_access_key_id="AKIDSANDBOXTEST", aws_secret_access_key="secret",
-                            config=botocore.config.Config(retries={"max_attempts": 2}))
+        return sb.client(self.url, service, attempts=2)
 
     def deploy(self):
         p = self.run("deploy", "--yes", "--json", "--endpoint", self.url, "--zips", ZIPS,
