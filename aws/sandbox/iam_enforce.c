@@ -563,9 +563,12 @@ static int sns_resources(struct checker *c, json_t *in)
 {
 	const char *topic = sbx_str(in, "TopicArn"), *target = sbx_str(in, "TargetArn");
 	const char *sub = sbx_str(in, "SubscriptionArn"), *res = sbx_str(in, "ResourceArn");
-	const char *name = sbx_str(in, "Name");
+	const char *name = sbx_str(in, "Name"), *op = c->r->op;
 	char arn[600] = "*";
 
+	/* IAM has no sns:PublishBatch action: a batch is authorized as sns:Publish. */
+	if (strcmp(op, "PublishBatch") == 0)
+		op = "Publish";
 	if (topic && *topic)
 		snprintf(arn, sizeof(arn), "%s", topic);
 	else if (target && *target)
@@ -576,7 +579,7 @@ static int sns_resources(struct checker *c, json_t *in)
 		snprintf(arn, sizeof(arn), "%.*s", (int)(strrchr(sub, ':') - sub), sub);
 	else if (strcmp(c->r->op, "CreateTopic") == 0 && name)
 		snprintf(arn, sizeof(arn), "arn:aws:sns:%s:%s:%s", c->r->region, SBX_ACCOUNT, name);
-	return check(c, c->r->op, arn);
+	return check(c, op, arn);
 }
 
 static int logs_resources(struct checker *c, json_t *in)

@@ -22,6 +22,7 @@
 #include "aws/sandbox/wire.h"
 
 #define SNS_MAX_MESSAGE 262144
+#define SNS_MAX_BATCH 10
 #define SNS_PAGE 100
 #define SNS_HTTP_ATTEMPTS 8
 #define SNS_EMAIL_ATTEMPTS 5
@@ -1250,19 +1251,144 @@ static char *envelope(struct sbx *s, const char *mid, const char *topic, const c
 	return text;
 }
 
+/* One message to publish, checked (Publish, or one PublishBatch entry). */
+struct pub {
+	const char *message, *subject;  /* borrowed from the input */
+	json_t *per_proto;              /* MessageStructure=json: the parsed body, or NULL */
+	json_t *env_attrs;              /* the envelope's MessageAttributes, or NULL */
+	char *attrs_text;               /* raw deliveries' attributes (JSON text), or NULL */
+};
+
+static void pub_cleanup(struct pub *p)
+{
+	json_decref(p->per_proto);
+	json_decref(p->env_attrs);
+	free(p->attrs_text);
+	memset(p, 0, sizeof(*p));
+}
+
+/* Check Message, Subject, MessageStructure and MessageAttributes of in into *p (cleaned
+ * with pub_cleanup either way). Returns 0, or -1 after sbx_error. */
+static int pub_check(struct sbx_req *r, json_t *in, struct pub *p)
+{
+	const char *structure = sbx_str(in, "MessageStructure");
+	json_t *attrs = json_object_get(in, "MessageAttributes");
+
+	memset(p, 0, sizeof(*p));
+	p->message = sbx_str(in, "Message");
+	p->subject = sbx_str(in, "Subject");
+	if (!p->message || !*p->message)
+		return invalid(r, "Empty message");
+	if (strlen(p->message) > SNS_MAX_MESSAGE)
+		return invalid(r, "Message too long");
+	if (p->subject) {
+		size_t len = strlen(p->subject);
+
+		if (!len || len >= 100)
+			return invalid(r, "Subject");
+		for (size_t i = 0; i < len; i++)
+			if ((unsigned char)p->subject[i] < 32 || p->subject[i] == 127)
+				return invalid(r, "Subject");
+	}
+	if (structure && *structure) {
+		if (strcmp(structure, "json") != 0)
+			return invalid(r, "MessageStructure");
+		p->per_proto = json_loads(p->message, 0, NULL);
+		if (!json_is_object(p->per_proto))
+			return invalid(r, "Message Structure - JSON message body failed to parse");
+		if (!json_is_string(json_object_get(p->per_proto, "default")))
+			return invalid(r, "Message Structure - No default entry in JSON message body");
+	}
+	if (check_attrs(r, attrs, &p->env_attrs))
+		return -1;
+	if (p->env_attrs && !(p->attrs_text = json_dumps(attrs, JSON_COMPACT)))
+		return sbx_error(r, 500, "InternalError", "out of memory");
+	return 0;
+}
+
+/* Queue p's deliveries (message id mid) to every confirmed subscription of topic, inside
+ * the caller's open transaction (store lock held). *any becomes 1 when a delivery was
+ * queued. Returns 0, or -1 after sbx_error. */
+static int pub_enqueue(struct sbx_req *r, sqlite3 *db, const char *topic, const struct pub *p,
+		       const char *mid, int *any)
+{
+	sqlite3_stmt *st;
+	int step, rc = -1;
+
+	st = sbx_db_stmt(r->sbx, db, "SELECT " SUB_COLS " FROM sns_subs WHERE topic = ?1"
+			 " AND pending = 0 ORDER BY id", NULL);
+	if (!st)
+		return store_error(r, db);
+	sqlite3_bind_text(st, 1, topic, -1, SQLITE_STATIC);
+	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+		struct sub u;
+		const char *text = p->message;
+		int raw, ok;
+		char *body = NULL;
+
+		sub_read(st, &u);
+		if (p->per_proto) {
+			json_t *v = json_object_get(p->per_proto, u.protocol);
+
+			text = json_is_string(v) ? json_string_value(v)
+						 : json_string_value(json_object_get(p->per_proto,
+										     "default"));
+		}
+		raw = strcmp(sbx_str(u.attrs, "RawMessageDelivery") ?
+			     sbx_str(u.attrs, "RawMessageDelivery") : "false", "true") == 0 &&
+		      (strcmp(u.protocol, "sqs") == 0 || strncmp(u.protocol, "http", 4) == 0);
+		if (!raw && strcmp(u.protocol, "email") != 0) {
+			body = envelope(r->sbx, mid, topic, u.arn, p->subject, text, p->env_attrs);
+			if (!body) {
+				sub_cleanup(&u);
+				sbx_error(r, 500, "InternalError", "out of memory");
+				goto out;
+			}
+		}
+		ok = enqueue_delivery(r->sbx, db, &u, "Notification", mid, p->subject,
+				      body ? body : text, raw ? p->attrs_text : NULL, raw) == 0;
+		free(body);
+		sub_cleanup(&u);
+		if (!ok) {
+			store_error(r, db);
+			goto out;
+		}
+		*any = 1;
+	}
+	if (step != SQLITE_DONE) {
+		store_error(r, db);
+		goto out;
+	}
+	rc = 0;
+out:
+	sbx_db_done(r->sbx, st);
+	return rc;
+}
+
+/* Lock the store and look topic up: returns the locked handle, or NULL (unlocked) after
+ * sbx_error when the store failed or the topic does not exist. */
+static sqlite3 *lock_topic(struct sbx_req *r, const char *topic)
+{
+	sqlite3 *db = sbx_db_lock(r->sbx);
+	int found = topic_get(r->sbx, db, topic, NULL, NULL);
+
+	if (found > 0)
+		return db;
+	if (found < 0)
+		store_error(r, db);
+	else
+		topic_not_found(r);
+	sbx_db_unlock(r->sbx);
+	return NULL;
+}
+
 static int op_publish(struct sbx_req *r, json_t *in, json_t **out)
 {
 	const char *topic = sbx_str(in, "TopicArn");
-	const char *message = sbx_str(in, "Message");
-	const char *subject = sbx_str(in, "Subject");
-	const char *structure = sbx_str(in, "MessageStructure");
-	json_t *attrs = json_object_get(in, "MessageAttributes");
-	json_t *per_proto = NULL, *env_attrs = NULL;
-	char *attrs_text = NULL;
+	struct pub p = { 0 };
 	sqlite3 *db = NULL;
-	sqlite3_stmt *st = NULL;
 	char mid[37];
-	int rc = -1, found, began = 0, step, any = 0;
+	int rc = -1, began = 0, any = 0;
 
 	if (!topic)
 		topic = sbx_str(in, "TargetArn");
@@ -1273,90 +1399,19 @@ static int op_publish(struct sbx_req *r, json_t *in, json_t **out)
 	}
 	if (!valid_topic_arn(topic))
 		return invalid(r, "TopicArn");
-	if (!message || !*message)
-		return invalid(r, "Empty message");
-	if (strlen(message) > SNS_MAX_MESSAGE)
-		return invalid(r, "Message too long");
-	if (subject) {
-		size_t len = strlen(subject);
-
-		if (!len || len >= 100)
-			return invalid(r, "Subject");
-		for (size_t i = 0; i < len; i++)
-			if ((unsigned char)subject[i] < 32 || subject[i] == 127)
-				return invalid(r, "Subject");
-	}
-	if (structure && *structure) {
-		if (strcmp(structure, "json") != 0)
-			return invalid(r, "MessageStructure");
-		per_proto = json_loads(message, 0, NULL);
-		if (!json_is_object(per_proto)) {
-			json_decref(per_proto);
-			return invalid(r, "Message Structure - JSON message body failed to parse");
-		}
-		if (!json_is_string(json_object_get(per_proto, "default"))) {
-			json_decref(per_proto);
-			return invalid(r, "Message Structure - No default entry in JSON message body");
-		}
-	}
-	if (check_attrs(r, attrs, &env_attrs))
+	if (pub_check(r, in, &p))
 		goto fail;
-	if (env_attrs)
-		attrs_text = json_dumps(attrs, JSON_COMPACT);
 	sbx_uuid(mid);
-	db = sbx_db_lock(r->sbx);
-	found = topic_get(r->sbx, db, topic, NULL, NULL);
-	if (found < 0) {
-		store_error(r, db);
+	if (!(db = lock_topic(r, topic)))
 		goto fail;
-	}
-	if (!found) {
-		topic_not_found(r);
-		goto fail;
-	}
-	if (sbx_db_exec(r->sbx, db, "BEGIN") ||
-	    !(st = sbx_db_stmt(r->sbx, db, "SELECT " SUB_COLS " FROM sns_subs WHERE topic = ?1"
-			       " AND pending = 0 ORDER BY id", NULL))) {
+	if (sbx_db_exec(r->sbx, db, "BEGIN")) {
 		store_error(r, db);
 		goto fail;
 	}
 	began = 1;
-	sqlite3_bind_text(st, 1, topic, -1, SQLITE_STATIC);
-	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-		struct sub u;
-		const char *text = message;
-		int raw, ok;
-		char *body = NULL;
-
-		sub_read(st, &u);
-		if (per_proto) {
-			json_t *v = json_object_get(per_proto, u.protocol);
-
-			text = json_is_string(v) ? json_string_value(v)
-						 : json_string_value(json_object_get(per_proto, "default"));
-		}
-		raw = strcmp(sbx_str(u.attrs, "RawMessageDelivery") ?
-			     sbx_str(u.attrs, "RawMessageDelivery") : "false", "true") == 0 &&
-		      (strcmp(u.protocol, "sqs") == 0 || strncmp(u.protocol, "http", 4) == 0);
-		if (!raw && strcmp(u.protocol, "email") != 0) {
-			body = envelope(r->sbx, mid, topic, u.arn, subject, text, env_attrs);
-			if (!body) {
-				sub_cleanup(&u);
-				sbx_error(r, 500, "InternalError", "out of memory");
-				goto fail;
-			}
-		}
-		ok = enqueue_delivery(r->sbx, db, &u, "Notification", mid, subject, body ? body : text,
-				      raw ? attrs_text : NULL, raw) == 0;
-		free(body);
-		sub_cleanup(&u);
-		if (!ok) {
-			store_error(r, db);
-			goto fail;
-		}
-		any = 1;
-	}
-	if (step != SQLITE_DONE || sbx_db_exec(r->sbx, db, "COMMIT")) {
+	if (pub_enqueue(r, db, topic, &p, mid, &any))
+		goto fail;
+	if (sbx_db_exec(r->sbx, db, "COMMIT")) {
 		store_error(r, db);
 		goto fail;
 	}
@@ -1366,15 +1421,139 @@ static int op_publish(struct sbx_req *r, json_t *in, json_t **out)
 	*out = json_pack("{s:s}", "MessageId", mid);
 	rc = 0;
 fail:
-	if (st)
-		sbx_db_done(r->sbx, st);
 	if (began)
 		sbx_db_exec(r->sbx, db, "ROLLBACK");
 	if (db)
 		sbx_db_unlock(r->sbx);
-	json_decref(per_proto);
-	json_decref(env_attrs);
-	free(attrs_text);
+	pub_cleanup(&p);
+	return rc;
+}
+
+static void clear_error(struct sbx_req *r)
+{
+	r->err_status = 0;
+	r->err_code[0] = '\0';
+	r->err_message[0] = '\0';
+}
+
+/* The shape checks of PublishBatchRequestEntries. Returns 0, or -1 after sbx_error. */
+static int check_batch(struct sbx_req *r, json_t *entries)
+{
+	size_t n = json_array_size(entries), total = 0;
+
+	if (!json_is_array(entries) || n == 0)
+		return sbx_error(r, 400, "EmptyBatchRequest",
+				 "The batch request doesn't contain any entries.");
+	if (n > SNS_MAX_BATCH)
+		return sbx_error(r, 400, "TooManyEntriesInBatchRequest",
+				 "The batch request contains more entries than permissible.");
+	for (size_t i = 0; i < n; i++) {
+		json_t *e = json_array_get(entries, i);
+		const char *id = sbx_str(e, "Id"), *msg = sbx_str(e, "Message");
+		size_t len = id ? strlen(id) : 0;
+		int ok = len >= 1 && len <= 80;
+
+		for (size_t k = 0; ok && k < len; k++) {
+			char c = id[k];
+
+			ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+			     (c >= '0' && c <= '9') || c == '-' || c == '_';
+		}
+		if (!ok)
+			return sbx_error(r, 400, "InvalidBatchEntryId",
+					 "The Id of a batch entry in a batch request doesn't abide by "
+					 "the specification.");
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(id, sbx_str(json_array_get(entries, j), "Id")) == 0)
+				return sbx_error(r, 400, "BatchEntryIdsNotDistinct",
+						 "Two or more batch entries in the request have the "
+						 "same Id.");
+		total += msg ? strlen(msg) : 0;
+	}
+	if (total > SNS_MAX_MESSAGE)
+		return sbx_error(r, 400, "BatchRequestTooLong",
+				 "The length of all the messages put together is more than the "
+				 "limit.");
+	return 0;
+}
+
+/* PublishBatch: each entry goes the Publish path; all of them commit in one transaction
+ * before the answer. An entry that fails its checks is reported in Failed. */
+static int op_publish_batch(struct sbx_req *r, json_t *in, json_t **out)
+{
+	const char *topic = sbx_str(in, "TopicArn");
+	json_t *entries = json_object_get(in, "PublishBatchRequestEntries");
+	json_t *ok = NULL, *bad = NULL, *e;
+	sqlite3 *db = NULL;
+	size_t i;
+	int rc = -1, began = 0, any = 0;
+
+	if (!topic)
+		return invalid(r, "TopicArn Reason: no value for required parameter");
+	if (!valid_topic_arn(topic))
+		return invalid(r, "TopicArn");
+	if (check_batch(r, entries))
+		return -1;
+	ok = json_array();
+	bad = json_array();
+	if (!ok || !bad) {
+		sbx_error(r, 500, "InternalError", "out of memory");
+		goto fail;
+	}
+	if (!(db = lock_topic(r, topic)))
+		goto fail;
+	if (sbx_db_exec(r->sbx, db, "BEGIN")) {
+		store_error(r, db);
+		goto fail;
+	}
+	began = 1;
+	json_array_foreach(entries, i, e) {
+		const char *id = sbx_str(e, "Id");
+		struct pub p;
+		char mid[37];
+		json_t *row;
+
+		if (pub_check(r, e, &p)) {
+			pub_cleanup(&p);
+			row = json_pack("{s:s,s:s,s:s,s:b}", "Id", id, "Code", r->err_code,
+					"Message", r->err_message, "SenderFault",
+					r->err_status < 500);
+			clear_error(r);
+			if (!row || json_array_append_new(bad, row))
+				goto nomem;
+			continue;
+		}
+		sbx_uuid(mid);
+		rc = pub_enqueue(r, db, topic, &p, mid, &any);
+		pub_cleanup(&p);
+		if (rc)
+			goto fail;
+		rc = -1;
+		row = json_pack("{s:s,s:s}", "Id", id, "MessageId", mid);
+		if (!row || json_array_append_new(ok, row))
+			goto nomem;
+	}
+	if (sbx_db_exec(r->sbx, db, "COMMIT")) {
+		store_error(r, db);
+		goto fail;
+	}
+	began = 0;
+	if (any)
+		wake_deliveries(r->sbx);
+	*out = json_pack("{s:O,s:O}", "Successful", ok, "Failed", bad);
+	if (!*out)
+		goto nomem;
+	rc = 0;
+	goto fail;
+nomem:
+	sbx_error(r, 500, "InternalError", "out of memory");
+fail:
+	if (began)
+		sbx_db_exec(r->sbx, db, "ROLLBACK");
+	if (db)
+		sbx_db_unlock(r->sbx);
+	json_decref(ok);
+	json_decref(bad);
 	return rc;
 }
 
@@ -1952,6 +2131,7 @@ static const struct sbx_op sns_ops[] = {
 	{ "GetSubscriptionAttributes", op_get_subscription_attributes },
 	{ "SetSubscriptionAttributes", op_set_subscription_attributes },
 	{ "Publish", op_publish },
+	{ "PublishBatch", op_publish_batch },
 	{ "TagResource", op_tag_resource },
 	{ "UntagResource", op_untag_resource },
 	{ "ListTagsForResource", op_list_tags },

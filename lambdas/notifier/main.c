@@ -1,4 +1,5 @@
-/* main.c: POC-Lambda-2 (notifier): DynamoDB stream batch -> one SNS Publish per INSERT. */
+/* main.c: POC-Lambda-2 (notifier): DynamoDB stream batch -> SNS PublishBatch, one entry per
+ * INSERT. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,6 +9,8 @@
 #include "aws/client/buf.h"
 #include "lambdas/notifier/event.h"
 #include "lambdas/runtime/lrt.h"
+
+#define NT_BATCH 10 /* PublishBatch takes at most 10 entries */
 
 struct notifier {
 	struct aws_client *aws; /* created once at init, reused by every invocation */
@@ -36,36 +39,113 @@ static void runtime_log(const char *line, void *ctx)
 	logf_line("runtime: %s", line);
 }
 
-/* Publish one INSERT. Returns 0, or -1 (logged). */
-static int publish(struct notifier *nt, const struct lrt_stream_record *r)
+/* The INSERT records waiting for one PublishBatch call (Id = the entry's index). */
+struct batch {
+	const struct lrt_stream_record *recs[NT_BATCH];
+	json_t *entries;  /* PublishBatchRequestEntries */
+	size_t n;
+};
+
+static const char *seq_of(const struct lrt_stream_record *r)
 {
-	struct aws_error err = { 0 };
-	json_t *image = r->new_image ? r->new_image : r->keys, *in = NULL, *out = NULL;
-	const char *seq = r->sequence_number ? r->sequence_number : "?";
-	char why[256];
-	int rc = -1;
+	return r->sequence_number ? r->sequence_number : "?";
+}
+
+/* Add r to b as an entry. Returns 0, or -1 when the record cannot be published (logged). */
+static int batch_add(struct notifier *nt, struct batch *b, const struct lrt_stream_record *r)
+{
+	json_t *image = r->new_image ? r->new_image : r->keys, *in;
+	char why[256], id[24];
 
 	if (!image) {
-		logf_line("sequenceNumber=%s reason=the record has no NewImage", seq);
+		logf_line("sequenceNumber=%s reason=the record has no NewImage", seq_of(r));
 		return -1;
 	}
 	in = lrt_publish_input(nt->topic_arn, image, why, sizeof(why));
 	if (!in) {
-		logf_line("sequenceNumber=%s reason=%s", seq, why);
+		logf_line("sequenceNumber=%s reason=%s", seq_of(r), why);
 		return -1;
 	}
-	if (aws_call(nt->aws, "sns", "Publish", in, &out, &err) == 0) {
-		logf_line("sequenceNumber=%s published messageId=%s", seq,
-			  json_string_value(json_object_get(out, "MessageId")) ?
-				  json_string_value(json_object_get(out, "MessageId")) : "?");
-		rc = 0;
-	} else {
-		logf_line("sequenceNumber=%s reason=Publish failed: %s: %s", seq,
-			  err.code, err.message);
+	snprintf(id, sizeof(id), "%zu", b->n);
+	if (json_object_del(in, "TopicArn") || json_object_set_new(in, "Id", json_string(id))) {
+		json_decref(in);
+		logf_line("sequenceNumber=%s reason=out of memory", seq_of(r));
+		return -1;
+	}
+	if (json_array_append_new(b->entries, in)) { /* in is released either way */
+		logf_line("sequenceNumber=%s reason=out of memory", seq_of(r));
+		return -1;
+	}
+	b->recs[b->n++] = r;
+	return 0;
+}
+
+/* The entry of list (Successful or Failed) whose Id is id, or NULL. */
+static json_t *entry_by_id(json_t *list, const char *id)
+{
+	json_t *e;
+	size_t i;
+
+	json_array_foreach(list, i, e)
+		if (json_string_value(json_object_get(e, "Id")) &&
+		    strcmp(json_string_value(json_object_get(e, "Id")), id) == 0)
+			return e;
+	return NULL;
+}
+
+/* Publish b's entries in one PublishBatch call and empty b. Every record gets its log line;
+ * *first_failed becomes the first record (in batch order) that was not published, or stays
+ * NULL. Returns the number published. */
+static size_t batch_flush(struct notifier *nt, struct batch *b,
+			  const struct lrt_stream_record **first_failed)
+{
+	struct aws_error err = { 0 };
+	json_t *in, *out = NULL;
+	size_t published = 0;
+	int called;
+
+	if (!b->n)
+		return 0;
+	in = json_pack("{s:s, s:O}", "TopicArn", nt->topic_arn, "PublishBatchRequestEntries",
+		       b->entries);
+	called = in && aws_call(nt->aws, "sns", "PublishBatch", in, &out, &err) == 0;
+	for (size_t i = 0; i < b->n; i++) {
+		const char *seq = seq_of(b->recs[i]);
+		json_t *ok, *bad;
+		char id[24];
+
+		snprintf(id, sizeof(id), "%zu", i);
+		ok = called ? entry_by_id(json_object_get(out, "Successful"), id) : NULL;
+		bad = called ? entry_by_id(json_object_get(out, "Failed"), id) : NULL;
+		if (ok && !bad) {
+			const char *mid = json_string_value(json_object_get(ok, "MessageId"));
+
+			logf_line("sequenceNumber=%s published messageId=%s", seq, mid ? mid : "?");
+			published++;
+			continue;
+		}
+		if (!in)
+			logf_line("sequenceNumber=%s reason=out of memory", seq);
+		else if (!called)
+			logf_line("sequenceNumber=%s reason=PublishBatch failed: %s: %s", seq,
+				  err.code, err.message);
+		else if (bad)
+			logf_line("sequenceNumber=%s reason=Publish failed: %s: %s", seq,
+				  json_string_value(json_object_get(bad, "Code")) ?
+					  json_string_value(json_object_get(bad, "Code")) : "?",
+				  json_string_value(json_object_get(bad, "Message")) ?
+					  json_string_value(json_object_get(bad, "Message")) : "");
+		else
+			logf_line("sequenceNumber=%s reason=PublishBatch answered nothing for entry %s",
+				  seq, id);
+		if (!*first_failed)
+			*first_failed = b->recs[i];
 	}
 	json_decref(in);
 	json_decref(out);
-	return rc;
+	json_array_clear(b->entries);
+	b->n = 0;
+	return published;
 }
 
 static int handle(const struct lrt_invocation *inv, const char *event, size_t len,
@@ -73,6 +153,8 @@ static int handle(const struct lrt_invocation *inv, const char *event, size_t le
 {
 	struct notifier *nt = ctx;
 	struct lrt_stream_record *recs = NULL;
+	const struct lrt_stream_record *failed = NULL;
+	struct batch b = { .n = 0 };
 	json_t *ev, *failures = NULL, *res = NULL;
 	json_error_t jerr;
 	char why[256], *text = NULL;
@@ -91,27 +173,36 @@ static int handle(const struct lrt_invocation *inv, const char *event, size_t le
 		goto out;
 	}
 	failures = json_array();
-	if (!failures)
+	b.entries = json_array();
+	if (!failures || !b.entries)
 		goto nomem;
-	/* Lambda retries a stream batch from the lowest reported sequence number, so stop at
-	 * the first failure: publishing later records now would notify them twice. */
-	for (size_t i = 0; i < n; i++) {
+	/* INSERTs go out in PublishBatch calls of up to NT_BATCH. Lambda retries a stream batch
+	 * from the lowest reported sequence number, so stop at the first record that was not
+	 * published and report it alone: publishing later calls now would notify twice. */
+	for (size_t i = 0; i < n && !failed; i++) {
 		if (!recs[i].event_name || strcmp(recs[i].event_name, "INSERT") != 0)
 			continue;
-		if (publish(nt, &recs[i]) == 0) {
-			published++;
-			continue;
+		if (batch_add(nt, &b, &recs[i])) {
+			published += batch_flush(nt, &b, &failed);
+			if (!failed)
+				failed = &recs[i];
+		} else if (b.n == NT_BATCH) {
+			published += batch_flush(nt, &b, &failed);
 		}
-		if (!recs[i].sequence_number) {
+	}
+	if (!failed)
+		published += batch_flush(nt, &b, &failed);
+	if (failed) {
+		if (!failed->sequence_number) {
 			snprintf(err->type, sizeof(err->type), "Runtime.InvalidEvent");
 			snprintf(err->message, sizeof(err->message),
-				 "record %zu failed and has no SequenceNumber", i);
+				 "record %zu failed and has no SequenceNumber",
+				 (size_t)(failed - recs));
 			goto out;
 		}
 		if (json_array_append_new(failures, json_pack("{s:s}", "itemIdentifier",
-							      recs[i].sequence_number)))
+							      failed->sequence_number)))
 			goto nomem;
-		break;
 	}
 	logf_line("request %s: %zu records, %zu published, %zu failed", inv->request_id, n,
 		  published, json_array_size(failures));
@@ -129,6 +220,7 @@ out:
 	free(recs);
 	json_decref(res);
 	json_decref(failures);
+	json_decref(b.entries);
 	json_decref(ev);
 	return rc;
 }
