@@ -128,9 +128,11 @@ valgrind:
 clean:
 	rm -rf build cleanops
 
-install: all
+install: all package
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
-		$(DESTDIR)$(PREFIX)/share/cleanops/policies/trust
+		$(DESTDIR)$(PREFIX)/share/cleanops/policies/trust $(DESTDIR)$(PREFIX)/share/cleanops/lambda
+	install -m 0644 $(BUILD)/lambda/POC-Lambda-1.zip $(BUILD)/lambda/POC-Lambda-2.zip \
+		$(DESTDIR)$(PREFIX)/share/cleanops/lambda/
 	install -m 0755 $(BUILD)/cleanops $(DESTDIR)$(PREFIX)/bin/cleanops
 	install -m 0644 docs/cleanops.1 $(DESTDIR)$(PREFIX)/share/man/man1/cleanops.1
 	install -m 0644 policies/*.json $(DESTDIR)$(PREFIX)/share/cleanops/policies/

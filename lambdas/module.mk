@@ -11,15 +11,30 @@ NOTIFIER_SRCS := lambdas/notifier/main.c
 LAMBDA_BIN := $(BUILD)/lambda/bin
 LAMBDA_BINS := $(LAMBDA_BIN)/order-writer $(LAMBDA_BIN)/notifier
 
+# The functions link a lean static libcurl and libxml2 (mk/fnlibs.sh builds them once, from
+# the Debian sources of the installed versions, into build/fnlibs for every build directory)
+# and OpenSSL, jansson and zlib statically; only glibc stays shared, bundled with its loader
+# by `cleanops package`. When the lean libraries cannot be built (offline), fnlibs.sh says so
+# and the functions link the system's shared libraries instead: bigger zips, same behaviour.
+FNLIBS := build/fnlibs
+FN_STATIC_LIBS := $(FNLIBS)/lib/libcurl.a $(FNLIBS)/lib/libxml2.a -Wl,--gc-sections \
+	-Wl,-Bstatic -lssl -lcrypto -ljansson -lz -Wl,-Bdynamic -lpthread -lm -ldl
+fn_libs = $$(if [ "$$(cat $(FNLIBS)/mode)" = static ]; then echo '$(FN_STATIC_LIBS)'; \
+	else echo '$(LIBS_CLIENT)'; fi)
+
+$(FNLIBS)/mode: mk/fnlibs.sh
+	rm -f $@
+	sh mk/fnlibs.sh $(FNLIBS)
+
 # The function binaries keep their symbols but not their debug info (-S): it is the zip
 # that ships. Each links the runtime, then the AWS client.
-$(LAMBDA_BIN)/order-writer: $(patsubst %.c,$(OBJ)/%.o,$(WRITER_SRCS)) $(LIB_LRT) $(LIB_CLIENT)
+$(LAMBDA_BIN)/order-writer: $(patsubst %.c,$(OBJ)/%.o,$(WRITER_SRCS)) $(LIB_LRT) $(LIB_CLIENT) $(FNLIBS)/mode
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -o $@ $^ $(ALL_LDFLAGS) -Wl,-S $(LIBS_CLIENT)
+	$(CC) $(ALL_CFLAGS) -o $@ $(filter-out $(FNLIBS)/mode,$^) $(ALL_LDFLAGS) -Wl,-S $(fn_libs)
 
-$(LAMBDA_BIN)/notifier: $(patsubst %.c,$(OBJ)/%.o,$(NOTIFIER_SRCS)) $(LIB_LRT) $(LIB_CLIENT)
+$(LAMBDA_BIN)/notifier: $(patsubst %.c,$(OBJ)/%.o,$(NOTIFIER_SRCS)) $(LIB_LRT) $(LIB_CLIENT) $(FNLIBS)/mode
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -o $@ $^ $(ALL_LDFLAGS) -Wl,-S $(LIBS_CLIENT)
+	$(CC) $(ALL_CFLAGS) -o $@ $(filter-out $(FNLIBS)/mode,$^) $(ALL_LDFLAGS) -Wl,-S $(fn_libs)
 
 lambdas: $(LAMBDA_BINS)
 

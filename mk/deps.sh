@@ -3,7 +3,7 @@
 set -u
 PKGS="libncurses-dev libcurl4-openssl-dev libssl-dev libjansson-dev libxml2-dev
 libmicrohttpd-dev libsqlite3-dev libzip-dev libcmocka-dev pkg-config tmux zip unzip
-valgrind clang"
+valgrind clang dpkg-dev zlib1g-dev"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

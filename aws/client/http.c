@@ -32,18 +32,30 @@ static void global_init(void)
 	global_rc = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : -1;
 }
 
-/* curl's compiled-in CA file when it exists; else the Amazon Linux bundle when that
- * exists; else NULL (leave curl's default). Returns a new string or NULL. */
+/* The system CA bundles we know, Amazon Linux (the Lambda runtime) first. */
+static const char *const known_ca_bundles[] = {
+	AL_CA_BUNDLE,
+	"/etc/ssl/certs/ca-certificates.crt", /* Debian, Ubuntu, Alpine */
+	"/etc/ssl/ca-bundle.pem",             /* openSUSE */
+	"/etc/ssl/cert.pem",                  /* macOS, BSDs */
+};
+
+/* curl's compiled-in CA file or path when it exists: NULL (leave curl's default). Else the
+ * first known system bundle that exists (a curl built for one system runs on another: the
+ * functions' static libcurl looks for Amazon Linux's), else NULL. Returns a new string or
+ * NULL. */
 static char *default_ca_bundle(void)
 {
 	const curl_version_info_data *v = curl_version_info(CURLVERSION_NOW);
+	size_t i;
 
 	if (v && v->cainfo && access(v->cainfo, R_OK) == 0)
 		return NULL;
 	if (v && v->capath && access(v->capath, R_OK) == 0)
 		return NULL;
-	if (access(AL_CA_BUNDLE, R_OK) == 0)
-		return strdup(AL_CA_BUNDLE);
+	for (i = 0; i < sizeof(known_ca_bundles) / sizeof(known_ca_bundles[0]); i++)
+		if (access(known_ca_bundles[i], R_OK) == 0)
+			return strdup(known_ca_bundles[i]);
 	return NULL;
 }
 

@@ -330,13 +330,14 @@ static int dir_exists(const char *p)
 	return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-/* Where policies/ is: opts, $CLEANOPS_POLICIES, ./policies, next to the binary or above it. */
-static int find_policy_dir(const char *given, char *out, size_t n)
+/* Find a data directory: given, else $env, else each of rel tried from the working directory
+ * (the first only: a checkout) and from the binary's directory (a checkout, or an install
+ * under PREFIX/bin with the data in PREFIX/share/cleanops). Fills out; returns 0 or -1. */
+static int find_data_dir(const char *given, const char *env_name, const char *const *rel,
+			 size_t nrel, char *out, size_t n)
 {
-	char exe[PATH_MAX], cand[PATH_MAX + 32];
-	static const char *const rel[] = { "policies", "../policies", "../../policies",
-					   "../share/cleanops/policies" };
-	const char *env = getenv("CLEANOPS_POLICIES");
+	char exe[PATH_MAX], cand[PATH_MAX + 64];
+	const char *env = getenv(env_name);
 	ssize_t len;
 	char *slash;
 
@@ -348,8 +349,8 @@ static int find_policy_dir(const char *given, char *out, size_t n)
 		snprintf(out, n, "%s", env);
 		return dir_exists(out) ? 0 : -1;
 	}
-	if (dir_exists("policies")) {
-		snprintf(out, n, "policies");
+	if (dir_exists(rel[0])) {
+		snprintf(out, n, "%s", rel[0]);
 		return 0;
 	}
 	len = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
@@ -360,7 +361,7 @@ static int find_policy_dir(const char *given, char *out, size_t n)
 	if (!slash)
 		return -1;
 	*slash = '\0';
-	for (size_t i = 0; i < sizeof(rel) / sizeof(rel[0]); i++) {
+	for (size_t i = 0; i < nrel; i++) {
 		snprintf(cand, sizeof(cand), "%s/%s", exe, rel[i]);
 		if (dir_exists(cand)) {
 			sfmt(out, n, "%s", cand);
@@ -368,6 +369,26 @@ static int find_policy_dir(const char *given, char *out, size_t n)
 		}
 	}
 	return -1;
+}
+
+/* Where policies/ is: opts, $CLEANOPS_POLICIES, ./policies, next to the binary or above it. */
+static int find_policy_dir(const char *given, char *out, size_t n)
+{
+	static const char *const rel[] = { "policies", "../policies", "../../policies",
+					   "../share/cleanops/policies" };
+
+	return find_data_dir(given, "CLEANOPS_POLICIES", rel, sizeof(rel) / sizeof(rel[0]), out, n);
+}
+
+/* Where the Lambda zips are: opts, $CLEANOPS_ZIPS, ./build/lambda, next to the binary
+ * (./cleanops in a checkout, BUILD/cleanops), or PREFIX/share/cleanops/lambda (make install). Defaults to build/lambda (where
+ * `make package` puts them) when none exists yet. */
+static void find_zip_dir(const char *given, char *out, size_t n)
+{
+	static const char *const rel[] = { "build/lambda", "lambda", "../share/cleanops/lambda" };
+
+	if (find_data_dir(given, "CLEANOPS_ZIPS", rel, sizeof(rel) / sizeof(rel[0]), out, n))
+		snprintf(out, n, "%s", given && *given ? given : "build/lambda");
 }
 
 static char *read_file(const char *path)
@@ -545,7 +566,7 @@ int stack_new(const struct stack_opts *opts, struct stack **out, struct aws_erro
 		snprintf(s->email, sizeof(s->email), "%s", opts->email);
 		s->has_email = 1;
 	}
-	snprintf(s->zip_dir, sizeof(s->zip_dir), "%s", opts->zip_dir ? opts->zip_dir : "build/lambda");
+	find_zip_dir(opts->zip_dir, s->zip_dir, sizeof(s->zip_dir));
 	if (opts->bin_dir)
 		snprintf(s->bin_dir, sizeof(s->bin_dir), "%s", opts->bin_dir);
 	else

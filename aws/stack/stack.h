@@ -85,7 +85,7 @@ struct stack_opts {
 	struct aws_client *client;  /* borrowed */
 	const char *stack;          /* stack name; NULL = "POC" */
 	const char *email;          /* operator address for the email subscription, or NULL */
-	const char *zip_dir;        /* the Lambda zips; NULL = "build/lambda" */
+	const char *zip_dir;        /* the Lambda zips; NULL = found (engine.c find_zip_dir) */
 	const char *bin_dir;        /* the binaries; NULL = zip_dir/bin */
 	const char *policy_dir;     /* NULL: $CLEANOPS_POLICIES, ./policies, next to the binary */
 	const char *state_dir;      /* NULL: $XDG_STATE_HOME/cleanops or ~/.local/state/cleanops */

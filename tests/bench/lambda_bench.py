@@ -203,6 +203,10 @@ def main():
         print("  ratio            %8.1fx faster" % (med(py_inv) / med(c_inv)))
         ok = med(c_cold) < 10 and med(py_cold) / med(c_cold) >= 20
         print("cold-start targets: %s" % ("met" if ok else "NOT met"))
+        sizes = [os.path.getsize(os.path.join(tmp, z)) for z in ("POC-Lambda-1.zip", "POC-Lambda-2.zip")]
+        print("zip sizes: %s (target: each under 5 MB): %s" % (
+            ", ".join("%.2f MB" % (n / 1e6) for n in sizes),
+            "met" if max(sizes) < 5_000_000 else "NOT met"))
         return 0
     finally:
         if moto:

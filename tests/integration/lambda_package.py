@@ -81,6 +81,60 @@ def stream_record(seq, name, image):
     return rec
 
 
+def tls_checks(root, tmp, creds, funcs, servers):
+    """order-writer against moto_server over HTTPS with a self-signed certificate: trusted
+    through AWS_CA_BUNDLE the order is stored; not trusted, the record fails and the
+    certificate error is logged."""
+    import ssl
+    if not shutil.which("openssl"):
+        check(False, "the openssl command is needed for the TLS checks")
+        return
+    cert, key = os.path.join(tmp, "tls.crt"), os.path.join(tmp, "tls.key")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                    "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                    "-keyout", key, "-out", cert], check=True, capture_output=True)
+    port = free_port()
+    moto = subprocess.Popen(["moto_server", "-H", "127.0.0.1", "-p", str(port), "-c", cert,
+                             "-k", key], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    servers.append(moto)
+    endpoint = "https://127.0.0.1:%d" % port
+    ctx = ssl.create_default_context(cafile=cert)
+    deadline = time.time() + 30
+    while True:
+        try:
+            urllib.request.urlopen(endpoint + "/moto-api/", timeout=1, context=ctx)
+            break
+        except Exception:
+            if time.time() > deadline or moto.poll() is not None:
+                raise RuntimeError("moto_server (TLS) did not start")
+            time.sleep(0.1)
+    import boto3
+    ddb = boto3.client("dynamodb", endpoint_url=endpoint, region_name="us-east-1", verify=cert,
+                       aws_access_key_id="AKIDTEST", aws_secret_access_key="secret")
+    ddb.create_table(TableName="orders", BillingMode="PAY_PER_REQUEST",
+                     AttributeDefinitions=[{"AttributeName": "orderID", "AttributeType": "S"}],
+                     KeySchema=[{"AttributeName": "orderID", "KeyType": "HASH"}])
+    env = dict(creds, AWS_ENDPOINT_URL=endpoint, ORDERS_TABLE="orders")
+
+    fn = Function(root, dict(env, AWS_CA_BUNDLE=cert))
+    funcs.append(fn)
+    r = fn.api.invoke({"Records": [sqs_record("m-tls", json.dumps({"orderID": "tls-1", "item": "x"}))]})
+    check(r.kind == "response" and r.json() == {"batchItemFailures": []},
+          "over HTTPS with the certificate trusted, the order is written: %s" % r.body[:200])
+    got = ddb.get_item(TableName="orders", Key={"orderID": {"S": "tls-1"}}).get("Item")
+    check(got is not None and got.get("item") == {"S": "x"}, "the TLS-written item is stored")
+
+    fn = Function(root, env)
+    funcs.append(fn)
+    r = fn.api.invoke({"Records": [sqs_record("m-untrusted", json.dumps({"orderID": "tls-2", "item": "x"}))]})
+    check(r.kind == "response" and r.json() == {"batchItemFailures": [{"itemIdentifier": "m-untrusted"}]},
+          "an untrusted certificate fails the record: %s" % r.body[:200])
+    logs = fn.logs().lower()
+    check("certificate" in logs or "ssl" in logs, "the certificate error is logged")
+    check("Item" not in ddb.get_item(TableName="orders", Key={"orderID": {"S": "tls-2"}}),
+          "nothing is written over an untrusted connection")
+
+
 def main():
     sb.need_binaries()
     bindir = os.path.join(ROOT, BUILD, "lambda", "bin")
@@ -96,6 +150,7 @@ def main():
     tmp = tempfile.mkdtemp(prefix="cleanops-lambda-")
     moto = None
     funcs = []
+    servers = []
     try:
         # --- packaging: two builds of the same tree give the same bytes
         out1, out2 = os.path.join(tmp, "out1"), os.path.join(tmp, "out2")
@@ -121,7 +176,11 @@ def main():
                 check((boot.external_attr >> 16) & 0o777 == 0o755, "%s: bootstrap mode 0755" % z)
                 check(all(i.date_time == (1980, 1, 1, 0, 0, 0) for i in zf.infolist()),
                       "%s: fixed timestamps" % z)
-            print("size %s: %d bytes" % (z, os.path.getsize(a)))
+            size = os.path.getsize(a)
+            print("size %s: %d bytes" % (z, size))
+            check(size < 5_000_000, "%s: under 5 MB (%d bytes)%s" % (
+                z, size, "" if size < 5_000_000 else
+                "; see build/fnlibs/build.log: the lean libcurl/libxml2 were not built"))
 
         roots = {}
         for z, name in (("POC-Lambda-1.zip", "writer"), ("POC-Lambda-2.zip", "notifier")):
@@ -297,17 +356,19 @@ def main():
                                         stream_record("202", "INSERT", img2)]})
         check(r.kind == "response" and r.json() == {"batchItemFailures": [{"itemIdentifier": "201"}]},
               "a failed publish reports its SequenceNumber: %s" % r.body)
+
+        # --- TLS: the functions' own libcurl and OpenSSL verify a server certificate
+        tls_checks(roots["writer"], tmp, creds, funcs, servers)
     finally:
         for f in funcs:
             f.stop()
-        if moto:
-            moto.kill()
-            moto.wait()
+        for m in [moto] + servers:
+            if m:
+                m.kill()
+                m.wait()
         shutil.rmtree(tmp, ignore_errors=True)
     if sb.FAILURES:
         print("%d checks failed" % len(sb.FAILURES))
-        for f in funcs:
-            pass
         return 1
     print("all checks passed")
     return 0
