@@ -20,7 +20,7 @@ PKGS := ncursesw libcurl libcrypto jansson libxml-2.0 libmicrohttpd sqlite3 libz
 
 # A fresh machine needs nothing but make: install what is missing before anything else.
 ifeq ($(filter deps clean,$(MAKECMDGOALS)),)
-ifneq ($(shell pkg-config --exists $(PKGS) 2>/dev/null && echo ok),ok)
+ifneq ($(shell pkg-config --exists $(PKGS) 2>/dev/null && command -v dpkg-source >/dev/null && echo ok),ok)
 $(info cleanops: some libraries are missing; running 'make deps')
 DEPS_RC := $(shell sh mk/deps.sh >&2; echo $$?)
 ifneq ($(DEPS_RC),0)

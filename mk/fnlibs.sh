@@ -37,7 +37,7 @@ fallback() {
 }
 
 for tool in apt-get dpkg-source dpkg-query make cc; do
-	command -v "$tool" >/dev/null 2>&1 || fallback "$tool is not installed"
+	command -v "$tool" >/dev/null 2>&1 || fallback "$tool is not installed (make deps installs it)"
 done
 
 # A private apt state: deb-src twins of the machine's Debian entries (deb822 and one-line).

@@ -537,6 +537,47 @@ static const char *obj_get_ci(json_t *obj, const char *name)
 	return NULL;
 }
 
+/* Add a response header value (steals val): a name seen before (in any case) becomes an
+ * array, sent as repeated header lines, as a proxy passes Set-Cookie and the like. */
+static void header_add(json_t *hdrs, const char *name, json_t *val)
+{
+	const char *k;
+	json_t *old;
+
+	if (!val)
+		return;
+	json_object_foreach(hdrs, k, old) {
+		if (strcasecmp(k, name) != 0)
+			continue;
+		if (json_is_array(old)) {
+			json_array_append_new(old, val);
+		} else {
+			json_t *list = json_pack("[O]", old);
+
+			json_array_append_new(list, val);
+			json_object_set_new(hdrs, k, list);
+		}
+		return;
+	}
+	json_object_set_new(hdrs, name, val);
+}
+
+/* Whether a Lambda proxy response's multiValueHeaders list the pair name: value (API Gateway
+ * then sends it once, from that list). */
+static int multi_has(json_t *multi, const char *name, json_t *value)
+{
+	const char *k;
+	json_t *list, *e;
+	size_t i;
+
+	json_object_foreach(multi, k, list)
+		if (strcasecmp(k, name) == 0)
+			json_array_foreach(list, i, e)
+				if (json_equal(e, value))
+					return 1;
+	return 0;
+}
+
 /* ---- integrations ---- */
 
 /* Call an SQS action inside the sandbox the way the query protocol would, leaving the
@@ -976,10 +1017,19 @@ static int integration_proxy(struct inv *v)
 		const char *hk;
 		json_t *hv;
 
+		size_t i;
+		json_t *e;
+
 		json_object_foreach(hdrs, hk, hv)
 			if (json_is_string(hv) && strcasecmp(hk, "Content-Type") != 0 &&
-			    strcasecmp(hk, "Content-Length") != 0)
-				json_object_set(v->r->resp_headers, hk, hv);
+			    strcasecmp(hk, "Content-Length") != 0 &&
+			    !multi_has(json_object_get(resp, "multiValueHeaders"), hk, hv))
+				header_add(v->r->resp_headers, hk, json_copy(hv));
+		json_object_foreach(json_object_get(resp, "multiValueHeaders"), hk, hv)
+			if (strcasecmp(hk, "Content-Type") != 0 && strcasecmp(hk, "Content-Length") != 0)
+				json_array_foreach(hv, i, e)
+					if (json_is_string(e))
+						header_add(v->r->resp_headers, hk, json_copy(e));
 	}
 	if (obj_get_ci(hdrs, "Content-Type")) {
 		snprintf(reply_ct, sizeof(reply_ct), "%s", obj_get_ci(hdrs, "Content-Type"));
@@ -1293,15 +1343,7 @@ static void proxy_reply_headers(struct inv *v, const char *raw)
 				*v->ct = reply_ct;
 			} else if (v->r->resp_headers && !hop_header(name) &&
 				   strcasecmp(name, "Date") != 0 && strcasecmp(name, "Server") != 0) {
-				const char *old = obj_get_ci(v->r->resp_headers, name);
-				struct aws_buf joined = { 0 };
-
-				if (old)
-					aws_buf_printf(&joined, "%s, ", old);
-				aws_buf_add(&joined, val, vlen);
-				json_object_set_new(v->r->resp_headers, name,
-						    json_string(aws_buf_str(&joined)));
-				aws_buf_cleanup(&joined);
+				header_add(v->r->resp_headers, name, json_stringn(val, vlen));
 			}
 		}
 		raw += len;

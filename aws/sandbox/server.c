@@ -337,9 +337,16 @@ static enum MHD_Result respond(struct MHD_Connection *conn, int status, char *bo
 			const char *k;
 			json_t *v;
 
-			json_object_foreach(h->headers, k, v)
+			json_object_foreach(h->headers, k, v) {
+				size_t i;
+				json_t *e;
+
 				if (json_is_string(v))
 					MHD_add_response_header(resp, k, json_string_value(v));
+				json_array_foreach(v, i, e) /* a repeated header, e.g. Set-Cookie */
+					if (json_is_string(e))
+						MHD_add_response_header(resp, k, json_string_value(e));
+			}
 		}
 	}
 	ret = MHD_queue_response(conn, (unsigned int)status, resp);

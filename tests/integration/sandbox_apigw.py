@@ -375,7 +375,8 @@ while True:
         out, path = {"errorMessage": "it failed", "errorType": "Test.Failure"}, "error"
     else:
         out = {"statusCode": 201, "headers": {"Content-Type": "application/json",
-                                              "X-Echo": "yes"},
+                                              "X-Echo": "yes", "X-Both": "h"},
+               "multiValueHeaders": {"Set-Cookie": ["a=1", "b=2"], "X-Both": ["h", "m"]},
                "body": json.dumps(event), "isBase64Encoded": False}
         path = "response"
     urllib.request.urlopen(urllib.request.Request(
@@ -412,6 +413,11 @@ def test_proxy(apigw, url):
                                  headers={"X-Custom": "c1"})
     check(status == 201, "AWS_PROXY status from the function (got %d %s)" % (status, body))
     check(headers.get("X-Echo") == "yes", "AWS_PROXY response headers: %r" % headers)
+    req = urllib.request.Request(base + "/echo/cookies", data=b"{}", method="POST")
+    with urllib.request.urlopen(req, timeout=30) as r:
+        cookies, both = r.headers.get_all("Set-Cookie"), r.headers.get_all("X-Both")
+    check(cookies == ["a=1", "b=2"], "multiValueHeaders: one line per value: %r" % cookies)
+    check(both == ["h", "m"], "headers and multiValueHeaders merged, the pair in both once: %r" % both)
     ev = json.loads(body)
     check(ev["resource"] == "/{proxy+}" and ev["path"] == "/echo/a/b" and
           ev["httpMethod"] == "POST", "proxy event resource/path/method: %r" % ev)

@@ -35,7 +35,8 @@ class Backend(http.server.BaseHTTPRequestHandler):
         self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(data)))
         for k, v in (extra or {}).items():
-            self.send_header(k, v)
+            for one in (v if isinstance(v, list) else [v]):
+                self.send_header(k, one)
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(data)
@@ -53,7 +54,7 @@ class Backend(http.server.BaseHTTPRequestHandler):
         elif path.startswith("/echo/"):
             want = int(self.headers.get("X-Want-Status") or 201)
             self.answer(want, json.dumps({"saw": self.path}), "application/vnd.test+json",
-                        {"X-Backend": "yes"})
+                        {"X-Backend": "yes", "Set-Cookie": ["a=1; Path=/", "b=2; Path=/"]})
         elif path == "/store/bad":
             self.answer(422, json.dumps({"err": "nope"}))
         elif path == "/store/boom":
@@ -163,6 +164,10 @@ def test_proxy(base):
     status, body, _ = call(base + "/proxy/z", None, "GET", {"X-Want-Status": "404"})
     check(status == 404 and json.loads(body) == {"saw": "/echo/z"}, "404 passes through")
     check(RECEIVED[0]["method"] == "GET" and RECEIVED[0]["body"] == b"", "GET without body")
+    with urllib.request.urlopen(base + "/proxy/cookies", timeout=40) as r:
+        cookies = r.headers.get_all("Set-Cookie")
+    check(cookies == ["a=1; Path=/", "b=2; Path=/"],
+          "repeated Set-Cookie headers pass through as two lines: %r" % cookies)
 
 
 def test_http(base, api_id):
