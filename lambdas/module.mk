@@ -17,10 +17,7 @@ LAMBDA_BINS := $(LAMBDA_BIN)/order-writer $(LAMBDA_BIN)/notifier
 # by `cleanops package`. When the lean libraries cannot be built (offline), fnlibs.sh says so
 # and the functions link the system's shared libraries instead: bigger zips, same behaviour.
 FNLIBS := build/fnlibs
-FN_STATIC_LIBS := $(FNLIBS)/lib/libcurl.a $(FNLIBS)/lib/libxml2.a -Wl,--gc-sections \
-	-Wl,-Bstatic -lssl -lcrypto -ljansson -lz -Wl,-Bdynamic -lpthread -lm -ldl
-fn_libs = $$(if [ "$$(cat $(FNLIBS)/mode)" = static ]; then echo '$(FN_STATIC_LIBS)'; \
-	else echo '$(LIBS_CLIENT)'; fi)
+fn_libs = $$(cat $(FNLIBS)/libs)
 
 $(FNLIBS)/mode: mk/fnlibs.sh
 	rm -f $@

@@ -11,10 +11,11 @@
 # apt fetches the sources through a private configuration (deb-src entries derived from the
 # machine's own Debian entries) and checks their signatures and hashes as for any package.
 #
-# Writes OUT/mode: "static" when OUT/lib/libcurl.a and OUT/lib/libxml2.a are built, "system"
-# when they could not be (offline, no deb-src on the mirror...): the functions then link the
-# system's shared libraries and the zips are large, which this says loudly. The result is kept
-# until OUT is removed (make clean, or rm -rf OUT to retry).
+# Writes OUT/libs, the functions' link flags, then OUT/mode: "static" when OUT/lib/libcurl.a
+# and OUT/lib/libxml2.a are built, "system" when they could not be (offline, no deb-src on the
+# mirror...): the functions then link the system's shared libraries and the zips are large,
+# which this says loudly. The result is kept until OUT is removed (make clean, or rm -rf OUT
+# to retry).
 set -u
 OUT=${1:?usage: fnlibs.sh OUT}
 mkdir -p "$OUT" || exit 1
@@ -32,6 +33,7 @@ fallback() {
 	say "WARNING: $1; the functions link the system's libcurl and libxml2 instead"
 	say "WARNING: their zips will be about 23 MB, not under 5 MB (log: $LOG)"
 	say "WARNING: to retry: rm -rf $OUT && make package"
+	echo "$(pkg-config --libs libcurl libcrypto jansson libxml-2.0) -lpthread" >"$OUT/libs"
 	echo system >"$OUT/mode"
 	exit 0
 }
@@ -115,5 +117,7 @@ cp "$CURL_SRC/lib/.libs/libcurl.a" "$XML_SRC/.libs/libxml2.a" "$OUT/lib/" ||
 	fallback "cannot copy the libraries"
 echo "$(basename "$CURL_SRC") $(basename "$XML_SRC")" >"$OUT/versions"
 rm -rf "$APT" "$OUT/src"
+echo "$OUT/lib/libcurl.a $OUT/lib/libxml2.a -Wl,--gc-sections" \
+	"-Wl,-Bstatic -lssl -lcrypto -ljansson -lz -Wl,-Bdynamic -lpthread -lm -ldl" >"$OUT/libs"
 echo static >"$OUT/mode"
 say "built $(cat "$OUT/versions") in $OUT/lib"

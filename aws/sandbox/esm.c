@@ -9,6 +9,7 @@
 #include "aws/sandbox/esm.h"
 #include "aws/sandbox/iam_enforce.h"
 #include "aws/sandbox/sbx_int.h"
+#include "aws/sandbox/sqs.h"
 #include "aws/sandbox/streams.h"
 
 /* The Lambda service (svc_lambda.c) may not be linked in yet: weak references, checked. */
@@ -950,6 +951,8 @@ static int op_update(struct sbx_req *r, const char *uuid, json_t *in, int *statu
 		pthread_cond_broadcast(&e->cond);
 	}
 	pthread_mutex_unlock(&e->mu);
+	if (m)
+		sbx_sqs_wake_all(r->sbx); /* a poller in a long poll sees the change now */
 	if (!m) {
 		db = sbx_db_lock(r->sbx);
 		sbx_db_run(r->sbx, db, "UPDATE esm_mappings SET state = ? WHERE uuid = ?", "ss",
@@ -1003,6 +1006,8 @@ static int op_delete(struct sbx_req *r, const char *uuid, int *status, struct aw
 		pthread_cond_broadcast(&e->cond);
 	}
 	pthread_mutex_unlock(&e->mu);
+	if (m)
+		sbx_sqs_wake_all(r->sbx); /* a poller in a long poll exits now */
 	if (!m) {
 		db = sbx_db_lock(r->sbx);
 		sbx_db_run(r->sbx, db, "DELETE FROM esm_mappings WHERE uuid = ?", "s", uuid);
@@ -1268,6 +1273,7 @@ static void esm_quiesce(struct sbx *s)
 	e->stopping = 1;
 	pthread_cond_broadcast(&e->cond);
 	pthread_mutex_unlock(&e->mu);
+	sbx_sqs_wake_all(s); /* SQS pollers in a long poll */
 }
 
 static void esm_shutdown(struct sbx *s)

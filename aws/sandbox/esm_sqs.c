@@ -8,7 +8,8 @@
 #include "aws/sandbox/iam_enforce.h"
 
 #define SQS_RECEIVE_MAX 10
-#define IDLE_WAIT_S 1        /* long poll of an idle poller (bounds shutdown latency) */
+#define IDLE_WAIT_S 1        /* long poll of an idle poller: bounds how long an IAM change takes to
+                              * reach it (a change of the mapping itself ends the poll at once) */
 #define PROBLEM_PAUSE_MS 1000
 
 static const char *no_header(const struct sbx_req *r, const char *name)
@@ -18,10 +19,16 @@ static const char *no_header(const struct sbx_req *r, const char *name)
 	return NULL;
 }
 
+static int poll_interrupted(void *m)
+{
+	return sbx_esm_interrupted(m);
+}
+
 /* Run an SQS operation of this sandbox as an internal request (no HTTP). *out gets a new
- * reference. Returns 0, or -1 with the error code in err. Store lock NOT held. */
-static int sqs_call(struct sbx *s, const char *region, const char *op, json_t *in,
-		    json_t **out, char *err, size_t errlen)
+ * reference. A long poll of poller (NULL: not a poll) ends early when its mapping is
+ * deleted or disabled. Returns 0, or -1 with the error code in err. Store lock NOT held. */
+static int sqs_call(struct sbx *s, struct esm_mapping *poller, const char *region,
+		    const char *op, json_t *in, json_t **out, char *err, size_t errlen)
 {
 	const struct sbx_service *svc = NULL;
 	struct sbx_req r;
@@ -47,6 +54,10 @@ static int sqs_call(struct sbx *s, const char *region, const char *op, json_t *i
 		r.access_key = "";
 		r.request_id = request_id;
 		r.header = no_header;
+		if (poller) {
+			r.interrupted = poll_interrupted;
+			r.interrupt_ctx = poller;
+		}
 		if (svc->ops[i].fn(&r, in, out) == 0)
 			return 0;
 		json_decref(*out);
@@ -68,7 +79,7 @@ int sbx_esm_sqs_exists(struct sbx *s, const char *queue_arn)
 
 	if (!in)
 		return -1;
-	rc = sqs_call(s, NULL, "GetQueueAttributes", in, &out, err, sizeof(err));
+	rc = sqs_call(s, NULL, NULL, "GetQueueAttributes", in, &out, err, sizeof(err));
 	json_decref(in);
 	json_decref(out);
 	if (rc == 0)
@@ -158,7 +169,7 @@ static int receive_batch(struct esm_mapping *m, const struct esm_config *cfg, js
 			       "MessageSystemAttributeNames", "All", "MessageAttributeNames", "All");
 		if (!in)
 			return -1;
-		if (sqs_call(m->sbx, m->region, "ReceiveMessage", in, &out, err, sizeof(err))) {
+		if (sqs_call(m->sbx, m, m->region, "ReceiveMessage", in, &out, err, sizeof(err))) {
 			json_decref(in);
 			if (have)
 				break;
@@ -225,7 +236,7 @@ static void delete_done(struct esm_mapping *m, const struct esm_config *cfg, jso
 			break;
 		}
 		in = json_pack("{s:s, s:o}", "QueueUrl", m->source_arn, "Entries", entries);
-		if (!in || sqs_call(m->sbx, m->region, "DeleteMessageBatch", in, &out, err,
+		if (!in || sqs_call(m->sbx, NULL, m->region, "DeleteMessageBatch", in, &out, err,
 				    sizeof(err)))
 			sbx_log(m->sbx, "WARN", "esm %s: DeleteMessageBatch failed", m->uuid);
 		else if (json_array_size(json_object_get(out, "Failed")))
@@ -256,7 +267,7 @@ static void release(struct esm_mapping *m, json_t *msgs)
 				"VisibilityTimeout", 0));
 		}
 		in = json_pack("{s:s, s:o}", "QueueUrl", m->source_arn, "Entries", entries);
-		if (!in || sqs_call(m->sbx, m->region, "ChangeMessageVisibilityBatch", in, &out,
+		if (!in || sqs_call(m->sbx, NULL, m->region, "ChangeMessageVisibilityBatch", in, &out,
 				    err, sizeof(err)))
 			sbx_log(m->sbx, "WARN", "esm %s: cannot release a batch: %s", m->uuid, err);
 		json_decref(in);

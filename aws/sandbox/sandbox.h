@@ -76,6 +76,11 @@ struct sbx_req {
 	/* rest-json route hooks: extra response headers to send (name -> JSON string), or
 	 * NULL for other protocols; owned by the router */
 	json_t *resp_headers;
+	/* internal callers (an event source mapping's poller): a long poll returns early, with
+	 * what it has, once interrupted(interrupt_ctx) is nonzero. Called with the store lock
+	 * held, so it must not take it. NULL for HTTP requests. */
+	int (*interrupted)(void *ctx);
+	void *interrupt_ctx;
 };
 
 /* A handler's error: sets status, code and message on r. Returns -1. */

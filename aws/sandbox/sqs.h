@@ -20,4 +20,8 @@ int sbx_sqs_send_locked(struct sbx *s, sqlite3 *db, const char *queue_arn, const
  * Writes 33 bytes of lowercase hex into out. Returns 0, or -1 for a malformed attribute. */
 int sbx_sqs_md5_attrs(json_t *attrs, char out[33]);
 
+/* Wake every long poll, so that internal ones re-check their interrupted() hook (a mapping
+ * deleted or disabled). Takes the store lock: call it without. */
+void sbx_sqs_wake_all(struct sbx *s);
+
 #endif

@@ -183,6 +183,13 @@ static void wake(struct sbx *s, long long qid)
 			pthread_cond_broadcast(&st->cond[i]);
 }
 
+void sbx_sqs_wake_all(struct sbx *s)
+{
+	sbx_db_lock(s);
+	wake(s, -1);
+	sbx_db_unlock(s);
+}
+
 static int sqs_init(struct sbx *s)
 {
 	sqlite3 *db = sbx_db_lock(s);
@@ -1935,13 +1942,14 @@ static int op_receive_message(struct sbx_req *r, json_t *in, json_t **out)
 			goto fail;
 		}
 		now = sbx_now_ms();
-		if (n > 0 || now >= deadline || !state || state->stopping)
+		if (n > 0 || now >= deadline || !state || state->stopping ||
+		    (r->interrupted && r->interrupted(r->interrupt_ctx)))
 			break;
 		next = next_visible(r->sbx, db, q.id, now);
 		until = next && next < deadline ? next : deadline;
 		mono_deadline(&ts, until - now);
 		pthread_cond_timedwait(&state->cond[q.id % WAIT_SLOTS], sbx_db_mutex(r->sbx), &ts);
-		if (state->stopping)
+		if (state->stopping || (r->interrupted && r->interrupted(r->interrupt_ctx)))
 			break;
 		/* the queue may have been deleted or changed while we waited */
 		copy_str(name, sizeof(name), q.name);
