@@ -19,8 +19,8 @@ struct sbx_apigw_deployed {
  * not, -1 on a store error (logged). Caller frees with sbx_apigw_deployed_cleanup. */
 int sbx_apigw_load_deployed(struct sbx *s, const char *api_id, const char *stage,
 			    struct sbx_apigw_deployed *out);
-/* Release what sbx_apigw_load_deployed filled. */
-void sbx_apigw_deployed_cleanup(struct sbx_apigw_deployed *d);
+/* Release what sbx_apigw_load_deployed filled. Takes the store lock (do not hold it). */
+void sbx_apigw_deployed_cleanup(struct sbx *s, struct sbx_apigw_deployed *d);
 
 /* Answer one invocation: path is everything after "/restapis/" (raw, percent-encoded:
  * "{apiId}/{stage}/_user_request_/{path}"). Always answers (0): status, body and a

@@ -395,13 +395,17 @@ static int render(struct inv *v, const char *tmpl, const char *body, size_t len,
 {
 	struct sbx_vtl_ctx c;
 	char err[300];
+	int rc;
 
 	c.body = body;
 	c.body_len = len;
 	c.params = v->params;
 	c.context = v->context;
-	c.stage_vars = json_object_get(v->dep.stage, "variables");
-	if (sbx_vtl_render(tmpl, &c, out, err, sizeof(err)) != 0) {
+	/* a copy: the template takes references, and the stage is shared between invocations */
+	c.stage_vars = json_deep_copy(json_object_get(v->dep.stage, "variables"));
+	rc = sbx_vtl_render(tmpl, &c, out, err, sizeof(err));
+	json_decref(c.stage_vars);
+	if (rc != 0) {
 		char why[400];
 
 		snprintf(why, sizeof(why), "mapping template failed: %s", err);
@@ -954,7 +958,8 @@ static int integration_proxy(struct inv *v)
 	if (json_object_size(json_object_get(v->params, "path")) == 0)
 		json_object_set_new(ev, "pathParameters", json_null());
 	if (json_object_size(json_object_get(v->dep.stage, "variables")))
-		json_object_set(ev, "stageVariables", json_object_get(v->dep.stage, "variables"));
+		json_object_set_new(ev, "stageVariables", /* a copy: the stage is shared */
+				    json_deep_copy(json_object_get(v->dep.stage, "variables")));
 	json_object_set_new(ev, "body", v->r->body_len ?
 			    json_stringn(v->r->body, v->r->body_len) : json_null());
 	if (v->r->body_len && !json_is_string(json_object_get(ev, "body"))) {
@@ -1486,7 +1491,7 @@ done:
 		v.user_path ? v.user_path : "", *status);
 	aws_buf_cleanup(&payload);
 	aws_buf_cleanup(&v.backend);
-	sbx_apigw_deployed_cleanup(&v.dep);
+	sbx_apigw_deployed_cleanup(r->sbx, &v.dep);
 	json_decref(v.params);
 	json_decref(v.multi_query);
 	json_decref(v.multi_headers);

@@ -1351,7 +1351,7 @@ out:
 /* The documents the last invocation loaded, parsed (per sandbox, under the store lock): an
  * invocation reads the stored texts (cheap) and parses them only when they differ from these,
  * so a change to the API or its stage is seen at once. The parsed documents are shared
- * read-only with the invocations (jansson's reference counts are atomic). */
+ * read-only with the invocations; their reference counts change only under the lock. */
 struct deployed_cache {
 	char *api_text, *dep_text, *stage_name;
 	json_t *stage, *api;
@@ -1450,7 +1450,7 @@ done:
 	json_decref(api);
 	json_decref(dep);
 	if (rc != 0)
-		sbx_apigw_deployed_cleanup(out);
+		sbx_apigw_deployed_cleanup(s, out);
 	return rc;
 }
 
@@ -1468,10 +1468,17 @@ static void apigw_shutdown(struct sbx *s)
 	}
 }
 
-void sbx_apigw_deployed_cleanup(struct sbx_apigw_deployed *d)
+void sbx_apigw_deployed_cleanup(struct sbx *s, struct sbx_apigw_deployed *d)
 {
+	if (!d->stage && !d->api)
+		return;
+	/* under the store lock, like every other count change of the shared documents: the
+	 * last release then happens after the others without leaning on jansson's memory
+	 * ordering (its decrement is a release without an acquire) */
+	sbx_db_lock(s);
 	json_decref(d->stage);
 	json_decref(d->api);
+	sbx_db_unlock(s);
 	d->stage = NULL;
 	d->api = NULL;
 }
