@@ -98,7 +98,7 @@ say "building a static libcurl (HTTP and HTTPS only)"
 	--without-libssh2 --without-libssh --without-librtmp --without-gssapi --without-libgsasl \
 	--disable-ldap --disable-ldaps --disable-rtsp --disable-dict --disable-telnet \
 	--disable-tftp --disable-pop3 --disable-imap --disable-smb --disable-smtp --disable-gopher \
-	--disable-mqtt --disable-ftp --disable-file --disable-manual --disable-ntlm --disable-docs \
+	--disable-mqtt --disable-ftp --disable-file --disable-manual --disable-ntlm \
 	--disable-netrc --without-ca-path --with-ca-bundle=/etc/pki/tls/certs/ca-bundle.crt \
 	CFLAGS="$FLAGS" && make -j"$JOBS" -C lib) >>"$LOG" 2>&1 ||
 	fallback "building libcurl failed"

@@ -17,6 +17,9 @@
 
 enum { MIN_ROWS = 24, MIN_COLS = 80 };
 
+/* What the console takes from the mouse: a click, the wheel. */
+#define CONSOLE_MOUSE (BUTTON1_PRESSED | BUTTON4_PRESSED | BUTTON5_PRESSED)
+
 /* Set by SIGINT, SIGTERM, SIGHUP: leave the loop and restore the terminal. */
 static volatile sig_atomic_t got_signal;
 
@@ -79,6 +82,8 @@ static void draw_footer(struct tui_ui *ui)
 		 ui->screen == TUI_SCR_WIZARD
 		 ? "?:help  n/p:step  g:deploy  d:dashboard  :cmd  q:quit"
 		 : "?:help Tab:panel j/k:scroll /:filter o:order b:burst D:dlq C:cleanup :cmd q:quit");
+	if (ui->mouse_off && ui->dr.cols >= 100)
+		tui_text(&ui->dr, y, ui->dr.cols - 14, 14, TUI_R_DIM, "mouse off (M)");
 }
 
 static void draw_all(struct tui_ui *ui)
@@ -113,6 +118,10 @@ int tui_console_action(struct tui_ui *ui, enum tui_action act)
 	switch (act) {
 	case TUI_ACT_QUIT:
 		return TUI_F_QUIT;
+	case TUI_ACT_MOUSE:
+		ui->mouse_off = !ui->mouse_off;
+		mousemask(ui->mouse_off ? 0 : CONSOLE_MOUSE, NULL);
+		return TUI_F_HANDLED | TUI_F_REDRAW;
 	case TUI_ACT_WIZARD:
 		ui->screen = TUI_SCR_WIZARD;
 		return TUI_F_HANDLED | TUI_F_REDRAW;
@@ -253,7 +262,7 @@ static void curses_setup(struct tui_ui *ui)
 	set_escdelay(25);
 	curs_set(0);
 	mouseinterval(0); /* presses come at once; no click detection delay */
-	mousemask(BUTTON1_PRESSED | BUTTON4_PRESSED | BUTTON5_PRESSED, NULL);
+	mousemask(ui->mouse_off ? 0 : CONSOLE_MOUSE, NULL);
 	tui_draw_init_colors(&ui->dr);
 	getmaxyx(stdscr, ui->dr.rows, ui->dr.cols);
 }

@@ -37,7 +37,7 @@ enum tui_action { TUI_ACT_NONE, TUI_ACT_QUIT, TUI_ACT_HELP, TUI_ACT_CLOSE, TUI_A
 		  TUI_ACT_PREV_PANEL, TUI_ACT_FILTER, TUI_ACT_PALETTE, TUI_ACT_ORDER,
 		  TUI_ACT_BURST, TUI_ACT_DLQ, TUI_ACT_PURGE, TUI_ACT_REDEPLOY, TUI_ACT_CLEANUP,
 		  TUI_ACT_WIZARD, TUI_ACT_DASHBOARD, TUI_ACT_NEXT, TUI_ACT_PREV, TUI_ACT_DEPLOY,
-		  TUI_ACT_RETRY, TUI_ACT_MAIL };
+		  TUI_ACT_RETRY, TUI_ACT_MAIL, TUI_ACT_MOUSE };
 
 /* One key binding: the only place keys are defined; `?` and `:` list these rows. */
 struct tui_key {
@@ -87,6 +87,7 @@ struct tui_ui {
 	int step;                     /* index into the wizard's steps */
 	int focus;                    /* focused field on the inputs step */
 	int editing;                  /* typing into the focused field */
+	int mouse_off;                /* M: the terminal has the mouse (selecting text) */
 	struct tui_field email, stack, region;
 	char wizard_msg[256];
 	/* dashboard */

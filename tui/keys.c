@@ -26,6 +26,8 @@ const struct tui_key tui_keys[] = {
 	{ 'C', "C", TUI_IN_SCREENS, TUI_ACT_CLEANUP, "cleanup", "delete the whole stack" },
 	{ 'm', "m", TUI_IN_SCREENS, TUI_ACT_MAIL, "mail",
 	  "sandbox mailbox: read the emails, confirm the subscription" },
+	{ 'M', "M", TUI_IN_SCREENS, TUI_ACT_MOUSE, "mouse",
+	  "mouse off/on (off: the terminal selects text; on: click and wheel)" },
 	{ 'w', "w", TUI_IN_SCREENS, TUI_ACT_WIZARD, "wizard", "the setup wizard" },
 	{ 'd', "d", TUI_IN_SCREENS, TUI_ACT_DASHBOARD, "dashboard", "the live dashboard" },
 	{ 'n', "n", TUI_IN_WIZARD, TUI_ACT_NEXT, "next", "wizard: next step" },

@@ -206,6 +206,21 @@ if T capture-pane -e -p -t console | grep -q "$(printf '\033')\[[0-9;]*7m[^ ]* e
 else
 	bad "a click on the events panel did not focus it"
 fi
+# M gives the mouse back to the terminal (to select text): clicks no longer move the focus
+focused_events() { T capture-pane -e -p -t console | grep -q "$(printf '\033')\[[0-9;]*7m[^ ]* events "; }
+keys M
+wait_for 'mouse off \(M\)' 5 && ok "M turns the mouse off (said in the footer)" ||
+	bad "M did not say the mouse is off"
+click 10 10  # the items panel
+sleep 0.3
+focused_events && ok "with the mouse off a click changes nothing" ||
+	bad "with the mouse off a click still moved the focus"
+keys M
+wait_gone 'mouse off' 5 && ok "M again turns it back on" || bad "M again did not turn the mouse on"
+click 10 10  # the items panel
+sleep 0.3
+focused_events && bad "with the mouse on again a click elsewhere did not move the focus" ||
+	ok "with the mouse on again a click moves the focus"
 
 # 6. with the stack engine: deploy (progress per resource, errors in place), order, burst,
 #    cleanup
