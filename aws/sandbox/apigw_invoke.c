@@ -1039,6 +1039,18 @@ static int integration_proxy(struct inv *v)
 	if (obj_get_ci(hdrs, "Content-Type")) {
 		snprintf(reply_ct, sizeof(reply_ct), "%s", obj_get_ci(hdrs, "Content-Type"));
 		*v->ct = reply_ct;
+	} else {
+		const char *mk;
+		json_t *list;
+
+		json_object_foreach(json_object_get(resp, "multiValueHeaders"), mk, list) {
+			json_t *last = json_array_get(list, json_array_size(list) - 1);
+
+			if (strcasecmp(mk, "Content-Type") == 0 && json_is_string(last)) {
+				snprintf(reply_ct, sizeof(reply_ct), "%s", json_string_value(last));
+				*v->ct = reply_ct;
+			}
+		}
 	}
 	*v->status = (int)code;
 	json_decref(resp);

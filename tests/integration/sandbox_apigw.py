@@ -373,6 +373,10 @@ while True:
         event = json.loads(r.read())
     if "fail" in (event.get("body") or ""):
         out, path = {"errorMessage": "it failed", "errorType": "Test.Failure"}, "error"
+    elif event.get("path", "").endswith("/csv"):
+        out = {"statusCode": 200, "multiValueHeaders": {"Content-Type": ["text/csv"]},
+               "body": "a,b"}
+        path = "response"
     else:
         out = {"statusCode": 201, "headers": {"Content-Type": "application/json",
                                               "X-Echo": "yes", "X-Both": "h"},
@@ -418,6 +422,9 @@ def test_proxy(apigw, url):
         cookies, both = r.headers.get_all("Set-Cookie"), r.headers.get_all("X-Both")
     check(cookies == ["a=1", "b=2"], "multiValueHeaders: one line per value: %r" % cookies)
     check(both == ["h", "m"], "headers and multiValueHeaders merged, the pair in both once: %r" % both)
+    cst, cbody, chdrs = post(base + "/csv", "{}")
+    check(cst == 200 and cbody == "a,b" and chdrs.get("Content-Type") == "text/csv",
+          "a Content-Type given only in multiValueHeaders is the response's: %r" % chdrs)
     ev = json.loads(body)
     check(ev["resource"] == "/{proxy+}" and ev["path"] == "/echo/a/b" and
           ev["httpMethod"] == "POST", "proxy event resource/path/method: %r" % ev)
